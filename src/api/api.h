@@ -1,0 +1,29 @@
+/* Shared helpers for API handlers (decode + validate → domain → encode). */
+#ifndef MANDI_API_H
+#define MANDI_API_H
+#include <stdbool.h>
+
+#include "http/req.h"
+#include "http/router.h"
+#include "market/market.h"
+
+/**
+ * The market named by `code` (a query parameter or body field); replies 400
+ * unknown_market (or validation_failed when required and missing) and returns
+ * NULL otherwise. With required == false a missing code gives DEFAULT_MARKET.
+ */
+const struct market *market_or_400(struct req *r, const char *code, bool required);
+
+/** Write the money triple {key: amount, key_display: "…"} for currency. */
+void jw_money(struct jw *w, const char *key, int64_t amount, const char *currency);
+
+/** Write a time as RFC 3339 (or null when t <= 0). */
+void jw_time(struct jw *w, const char *key, int64_t t);
+
+/** Write "next_cursor": the encoded keys, or null when there is no next page. */
+void jw_next_cursor(struct jw *w, bool more, const int64_t *keys, int nkeys);
+
+extern const struct route routes_system[];
+extern const struct route routes_market[];
+
+#endif

@@ -1,0 +1,270 @@
+#include "core/config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/strconv.h"
+
+struct config cfg;
+
+enum ctype { C_INT, C_BOOL, C_STR, C_ENUM, C_SECRET };
+
+/* Checks beyond the type; return NULL when fine, else the reason. */
+typedef const char *(*check_fn)(const char *value);
+
+struct config_var {
+	const char *name;
+	const char *alias;      /* accepted when name is unset */
+	enum ctype type;
+	const char *def;        /* default as text; NULL = unset */
+	int64_t min, max;       /* C_INT bounds */
+	const char *choices;    /* C_ENUM: "a|b|c" */
+	check_fn check;
+	size_t offset;          /* into struct config */
+	const char *help;
+};
+
+static const char *check_db_url(const char *v)
+{
+	static const char *schemes[] = {"sqlite:", "postgresql://", "postgres://"};
+	for (size_t i = 0; i < 3; i++)
+		if (strncmp(v, schemes[i], strlen(schemes[i])) == 0)
+			return NULL;
+	return "must start with sqlite:, postgresql:// or postgres://";
+}
+
+static const char *check_read_urls(const char *v)
+{
+	if (!*v)
+		return NULL;
+	const char *p = v;
+	while (*p) {
+		if (strncmp(p, "postgresql://", 13) != 0 && strncmp(p, "postgres://", 11) != 0)
+			return "must be comma-separated postgresql:// URLs";
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return NULL;
+}
+
+static const char *check_redis_url(const char *v)
+{
+	return strncmp(v, "redis://", 8) == 0 || strncmp(v, "unix://", 7) == 0
+		       ? NULL
+		       : "must start with redis:// or unix://";
+}
+
+static const char *check_market(const char *v)
+{
+	if (strlen(v) != 2 || !isupper((unsigned char)v[0]) || !isupper((unsigned char)v[1]))
+		return "must be a two-letter upper-case market code";
+	return NULL;
+}
+
+static const char *check_markets(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0)
+		return "must list at least one market";
+	for (size_t i = 0; i < n; i += 3) {
+		if (i + 2 > n || !isupper((unsigned char)v[i]) || !isupper((unsigned char)v[i + 1]) ||
+		    (i + 2 < n && v[i + 2] != ','))
+			return "must be comma-separated two-letter market codes, e.g. US,IN";
+	}
+	return NULL;
+}
+
+static const char *check_channels(const char *v)
+{
+	static const char *ok[] = {"email", "slack", "sms", "webhook", "log"};
+	const char *p = v;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+		for (size_t i = 0; i < 5; i++)
+			if (strlen(ok[i]) == len && strncmp(ok[i], p, len) == 0)
+				found = true;
+		if (!found)
+			return "must be a comma-separated subset of email,slack,sms,webhook,log";
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
+}
+
+static const char *check_secret(const char *v)
+{
+	return strlen(v) >= 16 ? NULL : "must be at least 16 characters";
+}
+
+static const char *check_http_url(const char *v)
+{
+	return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0
+		       ? NULL
+		       : "must be an http:// or https:// URL";
+}
+
+#define OFF(f) offsetof(struct config, f)
+static const struct config_var vars[] = {
+	{"PORT", NULL, C_INT, "5006", 1, 65535, NULL, NULL, OFF(port), "HTTP port"},
+	{"DATABASE_URL", "SQLALCHEMY_DATABASE_URI", C_STR, "sqlite:///mandi.db", 0, 0, NULL,
+	 check_db_url, OFF(database_url), "sqlite:///FILE or postgresql://… (primary)"},
+	{"DATABASE_READ_URL", NULL, C_STR, "", 0, 0, NULL, check_read_urls,
+	 OFF(database_read_url), "comma-separated PostgreSQL read replicas"},
+	{"REDIS_URL", NULL, C_STR, "redis://localhost:6379/0", 0, 0, NULL, check_redis_url,
+	 OFF(redis_url), "Redis for CACHE_TYPE=redis"},
+	{"CACHE_TYPE", NULL, C_ENUM, "memory", 0, 0, "memory|simple|redis|none", NULL,
+	 OFF(cache_type), "cache backend (simple = memory)"},
+	{"STRIPE_SECRET_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(stripe_secret_key),
+	 "sk_live_… for live, sk_test_… or empty for sandbox"},
+	{"STRIPE_PUBLISHABLE_KEY", NULL, C_STR, "", 0, 0, NULL, NULL, OFF(stripe_publishable_key),
+	 "given to clients"},
+	{"STRIPE_WEBHOOK_SECRET", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(stripe_webhook_secret),
+	 "whsec_… for Stripe-Signature"},
+	{"STRIPE_API_BASE", NULL, C_STR, "https://api.stripe.com", 0, 0, NULL, check_http_url,
+	 OFF(stripe_api_base), "Stripe API base URL"},
+	{"RAZORPAY_KEY_ID", NULL, C_STR, "", 0, 0, NULL, NULL, OFF(razorpay_key_id),
+	 "rzp_live_… for live, rzp_test_… or empty for sandbox"},
+	{"RAZORPAY_KEY_SECRET", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(razorpay_key_secret),
+	 "Razorpay key secret"},
+	{"RAZORPAY_WEBHOOK_SECRET", NULL, C_SECRET, "", 0, 0, NULL, NULL,
+	 OFF(razorpay_webhook_secret), "for X-Razorpay-Signature"},
+	{"RAZORPAY_API_BASE", NULL, C_STR, "https://api.razorpay.com", 0, 0, NULL, check_http_url,
+	 OFF(razorpay_api_base), "Razorpay API base URL"},
+	{"PERFORMANCE_MONITORING", NULL, C_BOOL, "true", 0, 0, NULL, NULL,
+	 OFF(performance_monitoring), "record per-route latency"},
+	{"ANALYTICS_ENABLED", NULL, C_BOOL, "true", 0, 0, NULL, NULL, OFF(analytics_enabled),
+	 "record behaviour events"},
+	{"ALERT_NOTIFICATIONS", NULL, C_STR, "log", 0, 0, NULL, check_channels,
+	 OFF(alert_notifications), "alert channels: email,slack,sms,webhook,log"},
+	{"DEFAULT_MARKET", NULL, C_STR, "US", 0, 0, NULL, check_market, OFF(default_market),
+	 "market when a request names none"},
+	{"SUPPORTED_MARKETS", NULL, C_STR, "US,IN", 0, 0, NULL, check_markets,
+	 OFF(supported_markets), "markets served"},
+	{"CURRENCY_API_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(currency_api_key),
+	 "exchange-rate provider key (optional)"},
+	{"JWT_SECRET", NULL, C_SECRET, "mandi-development-secret-change-me", 0, 0, NULL,
+	 check_secret, OFF(jwt_secret), "HS256 secret for bearer tokens"},
+	{"MANDI_THREADS", NULL, C_INT, "0", 0, 1024, NULL, NULL, OFF(threads),
+	 "0 = a thread per connection; N = a pool of N threads"},
+	{"MANDI_MAX_CONNECTIONS", NULL, C_INT, "2048", 1, 65536, NULL, NULL, OFF(max_connections),
+	 "open connections accepted at once"},
+	{"MANDI_CONNECTION_TIMEOUT", NULL, C_INT, "30", 1, 3600, NULL, NULL,
+	 OFF(connection_timeout), "idle/slow connection timeout, seconds"},
+	{"MANDI_DB_POOL", NULL, C_INT, "16", 1, 512, NULL, NULL, OFF(db_pool),
+	 "database connections per process"},
+	{"MANDI_LOG_LEVEL", NULL, C_ENUM, "info", 0, 0, NULL, NULL, OFF(log_level),
+	 "debug|info|warn|error"},
+	{"MANDI_ACCESS_LOG", NULL, C_BOOL, "true", 0, 0, NULL, NULL, OFF(access_log),
+	 "one JSON line per request"},
+	{"SQLALCHEMY_TRACK_MODIFICATIONS", NULL, C_BOOL, "false", 0, 0, NULL, NULL,
+	 OFF(track_modifications), "accepted for compatibility with the handoff; no effect"},
+};
+#undef OFF
+
+static bool in_choices(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+	for (const char *p = choices; *p;) {
+		size_t len = strcspn(p, "|");
+		if (len == n && strncmp(p, v, n) == 0)
+			return true;
+		p += len;
+		if (*p == '|')
+			p++;
+	}
+	return false;
+}
+
+bool config_load(const char *(*getenv_fn)(const char *), char *err, size_t errlen)
+{
+	config_free();
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const struct config_var *v = &vars[i];
+		const char *val = getenv_fn(v->name);
+		const char *from = v->name;
+		if (!val && v->alias) {
+			val = getenv_fn(v->alias);
+			from = v->alias;
+		}
+		if (!val)
+			val = v->def ? v->def : "";
+		void *dst = (char *)&cfg + v->offset;
+		const char *why = NULL;
+		switch (v->type) {
+		case C_INT:
+			if (!parse_i64(val, v->min, v->max, (int64_t *)dst))
+				why = "must be an integer in range";
+			break;
+		case C_BOOL:
+			if (!parse_bool(val, (bool *)dst))
+				why = "must be true or false";
+			break;
+		case C_ENUM:
+			if (v->choices && !in_choices(v->choices, val))
+				why = "is not one of the allowed values";
+			if (!v->choices && !in_choices("debug|info|warn|error", val))
+				why = "must be debug, info, warn or error";
+			*(char **)dst = xstrdup(val);
+			break;
+		case C_STR:
+		case C_SECRET:
+			*(char **)dst = xstrdup(val);
+			break;
+		}
+		if (!why && v->check && *val)
+			why = v->check(val);
+		if (why) {
+			if (v->type == C_SECRET)
+				snprintf(err, errlen, "%s: %s", from, why);
+			else
+				snprintf(err, errlen, "%s=\"%s\": %s", from, val, why);
+			return false;
+		}
+	}
+	if (!config_market_supported(cfg.default_market)) {
+		snprintf(err, errlen, "DEFAULT_MARKET=\"%s\": is not in SUPPORTED_MARKETS", cfg.default_market);
+		return false;
+	}
+	return true;
+}
+
+void config_free(void)
+{
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if (vars[i].type == C_STR || vars[i].type == C_SECRET || vars[i].type == C_ENUM) {
+			char **p = (char **)((char *)&cfg + vars[i].offset);
+			free(*p);
+			*p = NULL;
+		}
+	}
+}
+
+bool config_market_supported(const char *code)
+{
+	if (!code || strlen(code) != 2 || !cfg.supported_markets)
+		return false;
+	for (const char *p = cfg.supported_markets; *p; p += 3) {
+		if (strncmp(p, code, 2) == 0)
+			return true;
+		if (!p[2])
+			break;
+	}
+	return false;
+}
+
+void config_describe(int fd)
+{
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const struct config_var *v = &vars[i];
+		dprintf(fd, "%-32s default \"%s\"%s%s  %s\n", v->name, v->def ? v->def : "",
+			v->alias ? "  alias " : "", v->alias ? v->alias : "", v->help);
+	}
+}

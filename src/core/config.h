@@ -1,0 +1,57 @@
+/*
+ * Configuration from the environment, described by one declarative table in
+ * config.c (Redis' createIntConfig style): name, type, default, bounds, and
+ * where it is stored. A bad value stops start-up naming the variable.
+ */
+#ifndef MANDI_CONFIG_H
+#define MANDI_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** The running configuration (read-only after config_load). */
+struct config {
+	int64_t port;
+	char *database_url;
+	char *database_read_url;
+	char *redis_url;
+	char *cache_type;
+	char *stripe_secret_key;
+	char *stripe_publishable_key;
+	char *stripe_webhook_secret;
+	char *stripe_api_base;
+	char *razorpay_key_id;
+	char *razorpay_key_secret;
+	char *razorpay_webhook_secret;
+	char *razorpay_api_base;
+	bool performance_monitoring;
+	bool analytics_enabled;
+	char *alert_notifications;
+	char *default_market;
+	char *supported_markets;
+	char *currency_api_key;
+	char *jwt_secret;
+	int64_t threads;
+	int64_t max_connections;
+	int64_t connection_timeout;
+	int64_t db_pool;
+	char *log_level;
+	bool access_log;
+	bool track_modifications;
+};
+
+extern struct config cfg;
+
+/**
+ * Load every variable through getenv_fn (getenv in production, a table in
+ * tests). On a bad value writes "NAME: reason" into err and returns false.
+ */
+bool config_load(const char *(*getenv_fn)(const char *), char *err, size_t errlen);
+/** Free the strings config_load allocated. */
+void config_free(void);
+/** Whether code (e.g. "US") is in SUPPORTED_MARKETS. */
+bool config_market_supported(const char *code);
+/** Write "NAME=value (default …)" lines describing the table, for `mandi config`. */
+void config_describe(int fd);
+
+#endif

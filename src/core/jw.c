@@ -1,0 +1,142 @@
+#include "core/jw.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void jw_init(struct jw *w, struct buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+}
+
+/* Comma before a value unless it follows a key or opens a container. */
+static void sep(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth > 0) {
+		if (w->has_item[w->depth - 1])
+			buf_addc(w->b, ',');
+		w->has_item[w->depth - 1] = true;
+	}
+}
+
+static void open(struct jw *w, char c)
+{
+	sep(w);
+	buf_addc(w->b, c);
+	if (w->depth < JW_MAX_DEPTH)
+		w->has_item[w->depth] = false;
+	w->depth++;
+}
+
+static void close_(struct jw *w, char c)
+{
+	buf_addc(w->b, c);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void jw_obj(struct jw *w) { open(w, '{'); }
+void jw_obj_end(struct jw *w) { close_(w, '}'); }
+void jw_arr(struct jw *w) { open(w, '['); }
+void jw_arr_end(struct jw *w) { close_(w, ']'); }
+
+void json_escape(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	buf_addc(b, '"');
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		default: {
+			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			buf_add(b, u, 6);
+		}
+		}
+	}
+	buf_add(b, s + run, n - run);
+	buf_addc(b, '"');
+}
+
+void jw_key(struct jw *w, const char *k)
+{
+	sep(w);
+	json_escape(w->b, k, strlen(k));
+	buf_addc(w->b, ':');
+	w->after_key = true;
+}
+
+void jw_strn(struct jw *w, const char *s, size_t n)
+{
+	sep(w);
+	json_escape(w->b, s, n);
+}
+
+void jw_str(struct jw *w, const char *s)
+{
+	if (!s) {
+		jw_null(w);
+		return;
+	}
+	jw_strn(w, s, strlen(s));
+}
+
+void jw_int(struct jw *w, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	sep(w);
+	buf_add(w->b, tmp, (size_t)n);
+}
+
+void jw_real(struct jw *w, double v)
+{
+	if (!isfinite(v)) {
+		jw_null(w);
+		return;
+	}
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%.10g", v);
+	sep(w);
+	buf_add(w->b, tmp, (size_t)n);
+}
+
+void jw_bool(struct jw *w, bool v)
+{
+	sep(w);
+	buf_adds(w->b, v ? "true" : "false");
+}
+
+void jw_null(struct jw *w)
+{
+	sep(w);
+	buf_adds(w->b, "null");
+}
+
+void jw_raw(struct jw *w, const char *json, size_t n)
+{
+	sep(w);
+	buf_add(w->b, json, n);
+}
+
+void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
+void jw_kreal(struct jw *w, const char *k, double v) { jw_key(w, k); jw_real(w, v); }
+void jw_kbool(struct jw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }
+void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
+void jw_kstr_or_null(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }

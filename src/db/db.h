@@ -1,0 +1,139 @@
+/*
+ * One database interface, two drivers (sqlite.c, pg.c), each a filled-in
+ * `const struct db_driver`. Domain code writes one SQL dialect ($1
+ * placeholders, RETURNING, ON CONFLICT); where the engines differ (locking,
+ * full-text search, DDL types) the driver has a slot rather than an `if`.
+ *
+ * Results are materialised: every cell as text (NULL for SQL NULL), read with
+ * db_int / db_text. Connections come from a per-process pool, one per
+ * concurrent request at most; a connection is never shared between threads.
+ */
+#ifndef MANDI_DB_H
+#define MANDI_DB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Outcome of a database call. */
+enum db_rc {
+	DB_OK = 0,
+	DB_ERROR = -1,      /**< anything else (logged) */
+	DB_CONSTRAINT = -2, /**< unique / foreign key / check violation */
+	DB_BUSY = -3,       /**< lock timeout or serialization failure: retry */
+};
+
+enum db_type { DB_NULL, DB_INT, DB_TEXT, DB_REAL };
+
+/** A bound parameter. Use the DI/DT/DR/DN constructors. */
+struct db_val {
+	enum db_type t;
+	int64_t i;
+	double d;
+	const char *s;
+};
+
+#define DI(x) ((struct db_val){.t = DB_INT, .i = (x)})
+#define DT(x) ((struct db_val){.t = (x) ? DB_TEXT : DB_NULL, .s = (x)})
+#define DR(x) ((struct db_val){.t = DB_REAL, .d = (x)})
+#define DN ((struct db_val){.t = DB_NULL})
+/** Parameter list for db_query/db_exec: DBV(DI(1), DT("x")). */
+#define DBV(...) ((const struct db_val[]){__VA_ARGS__}), \
+	(int)(sizeof((const struct db_val[]){__VA_ARGS__}) / sizeof(struct db_val))
+#define DBV0 NULL, 0
+
+/** A materialised result: rows × cols text cells, NULL for SQL NULL. */
+struct db_res {
+	int nrows, ncols;
+	char **cells;
+	int64_t affected;
+};
+
+struct db;
+
+/** What differs between engines, used by domain code through db_dialect(). */
+struct db_dialect {
+	const char *name;          /**< "sqlite" or "postgresql" */
+	const char *for_update;    /**< " FOR UPDATE" or "" */
+	const char *skip_locked;   /**< " FOR UPDATE SKIP LOCKED" or "" */
+	const char *id_type;       /**< DDL for an auto-increment primary key */
+	const char *migration_ext; /**< ".sqlite.sql" or ".pg.sql": driver-only migrations */
+};
+
+/** A driver: one per engine, in its own file. */
+struct db_driver {
+	struct db_dialect dialect;
+	bool (*accepts)(const char *url);
+	void *(*open)(const char *url, char *err, size_t errlen);
+	void (*close)(void *conn);
+	int (*query)(void *conn, const char *sql, const struct db_val *p, int n, struct db_res *res);
+	int (*exec_script)(void *conn, const char *sql);
+	int (*begin)(void *conn);
+	bool (*ping)(void *conn);
+	/** Query plan text for the analytics optimiser; NULL if unsupported. */
+	char *(*explain)(void *conn, const char *sql);
+};
+
+extern const struct db_driver db_sqlite;
+extern const struct db_driver db_pg;
+
+/* --- pool ---------------------------------------------------------------- */
+
+/** Open the primary pool (size connections) and, if read_urls is non-empty,
+ * a read pool over the comma-separated replicas. */
+bool db_pool_open(const char *url, const char *read_urls, int size, char *err, size_t errlen);
+void db_pool_close(void);
+/** Take a primary connection (blocks while all are busy). */
+struct db *db_acquire(void);
+/** Take a connection for reads that may lag (a replica when configured). */
+struct db *db_acquire_read(void);
+/** Give a connection back; rolls back a transaction left open. */
+void db_release(struct db *db);
+/** The primary driver's dialect. */
+const struct db_dialect *db_dialect(void);
+/** Whether the primary answers (for /health). */
+bool db_healthy(void);
+/** Connections to replicas currently configured (0 = none). */
+int db_read_replicas(void);
+
+/* --- queries ------------------------------------------------------------- */
+
+/** Run one statement, materialising its rows into res (free with db_res_free). */
+int db_query(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
+	__attribute__((warn_unused_result));
+/** Run one statement for its effect; *affected gets the rows changed (may be NULL). */
+int db_exec(struct db *db, const char *sql, const struct db_val *p, int n, int64_t *affected)
+	__attribute__((warn_unused_result));
+/** First column of the first row as an integer, def when no row / NULL. */
+int db_scalar(struct db *db, int64_t *out, int64_t def, const char *sql, const struct db_val *p,
+	      int n) __attribute__((warn_unused_result));
+/** Begin a write transaction (BEGIN IMMEDIATE on SQLite). */
+int db_begin(struct db *db) __attribute__((warn_unused_result));
+int db_commit(struct db *db) __attribute__((warn_unused_result));
+/** Roll back if a transaction is open; safe to call anytime. */
+void db_rollback(struct db *db);
+/** Whether a transaction is open on db. */
+bool db_in_tx(struct db *db);
+/** Dialect of this connection. */
+const struct db_dialect *db_conn_dialect(struct db *db);
+/** Plan for sql on this connection, or NULL. Caller frees. */
+char *db_explain(struct db *db, const char *sql);
+
+void db_res_free(struct db_res *res);
+/** Cell text, NULL for SQL NULL or out of range. */
+const char *db_text(const struct db_res *res, int row, int col);
+/** Cell as int64 (0 for NULL). */
+int64_t db_int(const struct db_res *res, int row, int col);
+/** Cell as double (0 for NULL). */
+double db_real(const struct db_res *res, int row, int col);
+bool db_isnull(const struct db_res *res, int row, int col);
+
+/* --- migrations ---------------------------------------------------------- */
+
+/** Apply pending embedded migrations, each in its own transaction. Returns
+ * how many ran, or -1. Safe to run from several processes at once. */
+int db_migrate(struct db *db);
+
+/** Slow-query hook: called with SQL text and duration after each statement. */
+extern void (*db_observer)(const char *sql, int64_t us);
+
+#endif

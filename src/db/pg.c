@@ -1,0 +1,287 @@
+/*
+ * PostgreSQL driver (libpq): one connection per pool slot, statements
+ * prepared once per connection and cached by SQL text, parameters typed
+ * (int8, float8, text) so `$1` means the same as on SQLite. A connection
+ * lost to a server restart is reset and the statement retried once when no
+ * transaction was open.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "db/db.h"
+
+#define STMT_CACHE 512
+#define MAX_PARAMS 64
+
+struct pg_stmt {
+	unsigned long hash;
+	char *sql;
+	char name[16];
+	int nparams;
+	unsigned types[MAX_PARAMS];
+};
+
+struct pg_conn {
+	PGconn *c;
+	struct pg_stmt cache[STMT_CACHE];
+	int next_id;
+	bool in_tx;
+};
+
+static bool pg_accepts(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0;
+}
+
+static void forget_statements(struct pg_conn *pc)
+{
+	for (int i = 0; i < STMT_CACHE; i++) {
+		free(pc->cache[i].sql);
+		pc->cache[i].sql = NULL;
+	}
+}
+
+static void pg_close(void *c)
+{
+	struct pg_conn *pc = c;
+	if (!pc)
+		return;
+	forget_statements(pc);
+	PQfinish(pc->c);
+	free(pc);
+}
+
+static void quiet_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static void *pg_open(const char *url, char *err, size_t errlen)
+{
+	struct pg_conn *pc = xcalloc(1, sizeof(*pc));
+	pc->c = PQconnectdb(url);
+	if (PQstatus(pc->c) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(pc->c));
+		pg_close(pc);
+		return NULL;
+	}
+	PQsetNoticeProcessor(pc->c, quiet_notice, NULL);
+	return pc;
+}
+
+static unsigned long hash(const char *s)
+{
+	unsigned long h = 5381;
+	while (*s)
+		h = h * 33 ^ (unsigned char)*s++;
+	return h;
+}
+
+static int map_result(PGresult *r, const char *sql)
+{
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return DB_OK;
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (state && strncmp(state, "23", 2) == 0)
+		return DB_CONSTRAINT;
+	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+		      strcmp(state, "55P03") == 0))
+		return DB_BUSY;
+	log_error("postgresql: %s in: %.200s", PQresultErrorMessage(r), sql);
+	return DB_ERROR;
+}
+
+static bool lost(struct pg_conn *pc)
+{
+	return PQstatus(pc->c) != CONNECTION_OK;
+}
+
+/* Reconnect after the server went away; prepared statements died with it. */
+static bool reconnect(struct pg_conn *pc)
+{
+	forget_statements(pc);
+	PQreset(pc->c);
+	pc->in_tx = false;
+	return PQstatus(pc->c) == CONNECTION_OK;
+}
+
+static unsigned oid_of(enum db_type t)
+{
+	switch (t) {
+	case DB_INT: return 20;   /* int8 */
+	case DB_REAL: return 701; /* float8 */
+	case DB_TEXT: return 25;  /* text */
+	default: return 0;        /* unknown: let the server infer */
+	}
+}
+
+/* The cached statement for sql with these parameter types, preparing it on
+ * first use. NULL when it cannot be prepared (error already logged). */
+static struct pg_stmt *prepared(struct pg_conn *pc, const char *sql, const struct db_val *p, int n,
+				int *rc)
+{
+	unsigned long h = hash(sql);
+	unsigned types[MAX_PARAMS];
+	for (int i = 0; i < n; i++)
+		types[i] = oid_of(p[i].t);
+	unsigned slot = (unsigned)(h % STMT_CACHE);
+	struct pg_stmt *free_slot = NULL;
+	for (int probe = 0; probe < 8; probe++) {
+		struct pg_stmt *s = &pc->cache[(slot + probe) % STMT_CACHE];
+		if (!s->sql) {
+			if (!free_slot)
+				free_slot = s;
+			continue;
+		}
+		if (s->hash == h && s->nparams == n && strcmp(s->sql, sql) == 0 &&
+		    memcmp(s->types, types, sizeof(unsigned) * (size_t)n) == 0)
+			return s;
+	}
+	if (!free_slot)
+		return NULL; /* cache full here: run unprepared */
+	snprintf(free_slot->name, sizeof(free_slot->name), "m%d", pc->next_id++);
+	PGresult *r = PQprepare(pc->c, free_slot->name, sql, n, types);
+	*rc = map_result(r, sql);
+	PQclear(r);
+	if (*rc != DB_OK)
+		return NULL;
+	free_slot->hash = h;
+	free_slot->sql = xstrdup(sql);
+	free_slot->nparams = n;
+	memcpy(free_slot->types, types, sizeof(unsigned) * (size_t)n);
+	return free_slot;
+}
+
+static int run(struct pg_conn *pc, const char *sql, const struct db_val *p, int n, struct db_res *res)
+{
+	if (n > MAX_PARAMS)
+		return DB_ERROR;
+	char numbuf[MAX_PARAMS][32];
+	const char *values[MAX_PARAMS];
+	unsigned types[MAX_PARAMS];
+	for (int i = 0; i < n; i++) {
+		types[i] = oid_of(p[i].t);
+		switch (p[i].t) {
+		case DB_INT:
+			snprintf(numbuf[i], sizeof(numbuf[i]), "%lld", (long long)p[i].i);
+			values[i] = numbuf[i];
+			break;
+		case DB_REAL:
+			snprintf(numbuf[i], sizeof(numbuf[i]), "%.17g", p[i].d);
+			values[i] = numbuf[i];
+			break;
+		case DB_TEXT: values[i] = p[i].s; break;
+		default: values[i] = NULL; break;
+		}
+	}
+	int rc = DB_OK;
+	struct pg_stmt *st = prepared(pc, sql, p, n, &rc);
+	if (!st && rc != DB_OK)
+		return rc;
+	PGresult *r = st ? PQexecPrepared(pc->c, st->name, n, values, NULL, NULL, 0)
+			 : PQexecParams(pc->c, sql, n, types, values, NULL, NULL, 0);
+	rc = map_result(r, sql);
+	if (rc == DB_OK) {
+		int nr = PQntuples(r), nc = PQnfields(r);
+		res->nrows = nr;
+		res->ncols = nc;
+		if (nr && nc) {
+			res->cells = xcalloc((size_t)nr * (size_t)nc, sizeof(char *));
+			for (int i = 0; i < nr; i++)
+				for (int j = 0; j < nc; j++)
+					if (!PQgetisnull(r, i, j))
+						res->cells[i * nc + j] =
+							xstrndup(PQgetvalue(r, i, j), (size_t)PQgetlength(r, i, j));
+		}
+		const char *aff = PQcmdTuples(r);
+		res->affected = aff && *aff ? strtoll(aff, NULL, 10) : 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int pg_query(void *c, const char *sql, const struct db_val *p, int n, struct db_res *res)
+{
+	struct pg_conn *pc = c;
+	if (lost(pc) && (pc->in_tx || !reconnect(pc)))
+		return DB_ERROR;
+	int rc = run(pc, sql, p, n, res);
+	if (rc != DB_OK && lost(pc) && !pc->in_tx && reconnect(pc)) {
+		db_res_free(res);
+		rc = run(pc, sql, p, n, res);
+	}
+	return rc;
+}
+
+static int pg_exec_script(void *c, const char *sql)
+{
+	struct pg_conn *pc = c;
+	if (lost(pc) && !reconnect(pc))
+		return DB_ERROR;
+	PGresult *r = PQexec(pc->c, sql);
+	int rc = map_result(r, sql);
+	PQclear(r);
+	if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
+		pc->in_tx = false;
+	return rc;
+}
+
+static int pg_begin(void *c)
+{
+	struct pg_conn *pc = c;
+	int rc = pg_exec_script(c, "BEGIN");
+	pc->in_tx = rc == DB_OK;
+	return rc;
+}
+
+static bool pg_ping(void *c)
+{
+	struct db_res r = {0};
+	int rc = pg_query(c, "SELECT 1", NULL, 0, &r);
+	db_res_free(&r);
+	return rc == DB_OK;
+}
+
+static char *pg_explain(void *c, const char *sql)
+{
+	struct pg_conn *pc = c;
+	char *q = NULL;
+	if (asprintf(&q, "EXPLAIN %s", sql) < 0)
+		return NULL;
+	PGresult *r = PQexec(pc->c, q);
+	free(q);
+	char *out = NULL;
+	size_t len = 0;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		FILE *f = open_memstream(&out, &len);
+		for (int i = 0; i < PQntuples(r); i++)
+			fprintf(f, "%s\n", PQgetvalue(r, i, 0));
+		fclose(f);
+	}
+	PQclear(r);
+	return out;
+}
+
+const struct db_driver db_pg = {
+	.dialect = {
+		.name = "postgresql",
+		.for_update = " FOR UPDATE",
+		.skip_locked = " FOR UPDATE SKIP LOCKED",
+		.id_type = "BIGSERIAL PRIMARY KEY",
+		.migration_ext = ".pg.sql",
+	},
+	.accepts = pg_accepts,
+	.open = pg_open,
+	.close = pg_close,
+	.query = pg_query,
+	.exec_script = pg_exec_script,
+	.begin = pg_begin,
+	.ping = pg_ping,
+	.explain = pg_explain,
+};

@@ -1,0 +1,270 @@
+/*
+ * SQLite driver: WAL, a busy timeout, one connection per pool slot, and a
+ * per-connection cache of prepared statements keyed by SQL text. `$N`
+ * placeholders are SQLite named parameters; they are bound by number.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/strconv.h"
+#include "db/db.h"
+
+#define STMT_CACHE 256
+
+struct cached {
+	unsigned long hash;
+	char *sql;
+	sqlite3_stmt *st;
+};
+
+struct sqlite_conn {
+	sqlite3 *db;
+	struct cached cache[STMT_CACHE];
+};
+
+static bool sq_accepts(const char *url)
+{
+	return strncmp(url, "sqlite:", 7) == 0;
+}
+
+/* sqlite:///rel.db → rel.db, sqlite:////abs.db → /abs.db, sqlite:x.db → x.db */
+static const char *url_path(const char *url)
+{
+	const char *p = url + 7;
+	if (strncmp(p, "///", 3) == 0)
+		return p + 3;
+	if (strncmp(p, "//", 2) == 0)
+		return p + 2;
+	return p;
+}
+
+static void sq_close(void *c)
+{
+	struct sqlite_conn *sc = c;
+	if (!sc)
+		return;
+	for (int i = 0; i < STMT_CACHE; i++) {
+		if (sc->cache[i].st) {
+			sqlite3_finalize(sc->cache[i].st);
+			free(sc->cache[i].sql);
+		}
+	}
+	sqlite3_close(sc->db);
+	free(sc);
+}
+
+static void *sq_open(const char *url, char *err, size_t errlen)
+{
+	struct sqlite_conn *sc = xcalloc(1, sizeof(*sc));
+	const char *path = url_path(url);
+	int rc = sqlite3_open_v2(path, &sc->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open SQLite database '%s': %s", path,
+			 sc->db ? sqlite3_errmsg(sc->db) : sqlite3_errstr(rc));
+		sq_close(sc);
+		return NULL;
+	}
+	sqlite3_busy_timeout(sc->db, 10000);
+	/* WAL lets readers run beside the single writer; NORMAL sync is durable
+	 * across process crashes (only an OS crash can lose the last commits) */
+	char *msg = NULL;
+	if (sqlite3_exec(sc->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+			 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot configure SQLite '%s': %s", path, msg ? msg : "?");
+		sqlite3_free(msg);
+		sq_close(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static unsigned long hash(const char *s)
+{
+	unsigned long h = 5381;
+	while (*s)
+		h = h * 33 ^ (unsigned char)*s++;
+	return h;
+}
+
+static int map_rc(sqlite3 *db, int rc, const char *sql)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return DB_OK;
+	case SQLITE_CONSTRAINT:
+		return DB_CONSTRAINT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return DB_BUSY;
+	default:
+		log_error("sqlite: %s in: %.200s", sqlite3_errmsg(db), sql);
+		return DB_ERROR;
+	}
+}
+
+/* A prepared statement for sql, from the cache when possible. *owned tells
+ * the caller to finalize it (the cache was full). */
+static sqlite3_stmt *prepare(struct sqlite_conn *sc, const char *sql, bool *owned, int *rc)
+{
+	unsigned long h = hash(sql);
+	unsigned slot = (unsigned)(h % STMT_CACHE);
+	for (int probe = 0; probe < 8; probe++) {
+		struct cached *c = &sc->cache[(slot + probe) % STMT_CACHE];
+		if (!c->st)
+			break;
+		if (c->hash == h && strcmp(c->sql, sql) == 0) {
+			*owned = false;
+			return c->st;
+		}
+	}
+	sqlite3_stmt *st = NULL;
+	*rc = sqlite3_prepare_v3(sc->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (*rc != SQLITE_OK)
+		return NULL;
+	for (int probe = 0; probe < 8; probe++) {
+		struct cached *c = &sc->cache[(slot + probe) % STMT_CACHE];
+		if (!c->st) {
+			c->hash = h;
+			c->sql = xstrdup(sql);
+			c->st = st;
+			*owned = false;
+			return st;
+		}
+	}
+	*owned = true;
+	return st;
+}
+
+static int bind(sqlite3_stmt *st, const struct db_val *p, int n)
+{
+	int count = sqlite3_bind_parameter_count(st);
+	for (int i = 1; i <= count; i++) {
+		const char *name = sqlite3_bind_parameter_name(st, i);
+		int64_t k;
+		if (!name || name[0] != '$' || !parse_i64(name + 1, 1, n, &k))
+			return SQLITE_RANGE;
+		const struct db_val *v = &p[k - 1];
+		int rc;
+		switch (v->t) {
+		case DB_INT: rc = sqlite3_bind_int64(st, i, v->i); break;
+		case DB_REAL: rc = sqlite3_bind_double(st, i, v->d); break;
+		case DB_TEXT: rc = sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC); break;
+		default: rc = sqlite3_bind_null(st, i); break;
+		}
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+static int sq_query(void *c, const char *sql, const struct db_val *p, int n, struct db_res *res)
+{
+	struct sqlite_conn *sc = c;
+	bool owned = false;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *st = prepare(sc, sql, &owned, &rc);
+	if (!st)
+		return map_rc(sc->db, rc, sql);
+	rc = bind(st, p, n);
+	if (rc != SQLITE_OK)
+		goto out;
+	int ncols = sqlite3_column_count(st);
+	size_t cap = 0;
+	res->ncols = ncols;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((size_t)(res->nrows + 1) * (size_t)ncols > cap) {
+			cap = cap ? cap * 2 : (size_t)ncols * 8;
+			res->cells = xrealloc(res->cells, cap * sizeof(char *));
+		}
+		char **row = res->cells + (size_t)res->nrows * (size_t)ncols;
+		for (int i = 0; i < ncols; i++) {
+			const unsigned char *t = sqlite3_column_text(st, i);
+			row[i] = t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+		}
+		res->nrows++;
+	}
+	if (rc == SQLITE_DONE)
+		res->affected = sqlite3_changes64(sc->db);
+out:;
+	int mapped = map_rc(sc->db, rc, sql);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (owned)
+		sqlite3_finalize(st);
+	if (mapped != DB_OK)
+		db_res_free(res);
+	return mapped;
+}
+
+static int sq_exec_script(void *c, const char *sql)
+{
+	struct sqlite_conn *sc = c;
+	char *msg = NULL;
+	int rc = sqlite3_exec(sc->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK && msg)
+		log_error("sqlite: %s", msg);
+	sqlite3_free(msg);
+	return rc == SQLITE_OK ? DB_OK : map_rc(sc->db, rc, sql);
+}
+
+static int sq_begin(void *c)
+{
+	/* IMMEDIATE takes the write lock up front, so two writers never
+	 * deadlock upgrading from read to write */
+	return sq_exec_script(c, "BEGIN IMMEDIATE");
+}
+
+static bool sq_ping(void *c)
+{
+	struct db_res r = {0};
+	int rc = sq_query(c, "SELECT 1", NULL, 0, &r);
+	db_res_free(&r);
+	return rc == DB_OK;
+}
+
+static char *sq_explain(void *c, const char *sql)
+{
+	struct sqlite_conn *sc = c;
+	char *q = NULL;
+	if (asprintf(&q, "EXPLAIN QUERY PLAN %s", sql) < 0)
+		return NULL;
+	sqlite3_stmt *st = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	if (sqlite3_prepare_v2(sc->db, q, -1, &st, NULL) == SQLITE_OK) {
+		FILE *f = open_memstream(&out, &len);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			fprintf(f, "%s\n", (const char *)sqlite3_column_text(st, 3));
+		fclose(f);
+	}
+	sqlite3_finalize(st);
+	free(q);
+	return out;
+}
+
+const struct db_driver db_sqlite = {
+	.dialect = {
+		.name = "sqlite",
+		.for_update = "",
+		.skip_locked = "",
+		.id_type = "INTEGER PRIMARY KEY AUTOINCREMENT",
+		.migration_ext = ".sqlite.sql",
+	},
+	.accepts = sq_accepts,
+	.open = sq_open,
+	.close = sq_close,
+	.query = sq_query,
+	.exec_script = sq_exec_script,
+	.begin = sq_begin,
+	.ping = sq_ping,
+	.explain = sq_explain,
+};

@@ -1,0 +1,58 @@
+/* A tiny unit-test harness: CHECK records failures, RUN runs a test,
+ * t_done prints the closing "N passed, N failed" line. */
+#ifndef MANDI_T_H
+#define MANDI_T_H
+#include <stdio.h>
+#include <string.h>
+
+static int t_failed_checks, t_passed, t_failed;
+static const char *t_current;
+
+#define CHECK(cond)                                                                    \
+	do {                                                                           \
+		if (!(cond)) {                                                         \
+			fprintf(stderr, "  %s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, \
+				t_current, #cond);                                     \
+			t_failed_checks++;                                             \
+		}                                                                      \
+	} while (0)
+#define CHECK_INT(a, b)                                                                \
+	do {                                                                           \
+		long long _a = (long long)(a), _b = (long long)(b);                    \
+		if (_a != _b) {                                                        \
+			fprintf(stderr, "  %s:%d: %s: %s == %lld, expected %lld\n", __FILE__, \
+				__LINE__, t_current, #a, _a, _b);                      \
+			t_failed_checks++;                                             \
+		}                                                                      \
+	} while (0)
+#define CHECK_STR(a, b)                                                                \
+	do {                                                                           \
+		const char *_a = (a), *_b = (b);                                       \
+		if (!_a || strcmp(_a, _b) != 0) {                                      \
+			fprintf(stderr, "  %s:%d: %s: %s == \"%s\", expected \"%s\"\n",     \
+				__FILE__, __LINE__, t_current, #a, _a ? _a : "(null)", _b); \
+			t_failed_checks++;                                             \
+		}                                                                      \
+	} while (0)
+
+#define RUN(fn)                                                                        \
+	do {                                                                           \
+		int _before = t_failed_checks;                                         \
+		t_current = #fn;                                                       \
+		fn();                                                                  \
+		if (t_failed_checks == _before) {                                      \
+			t_passed++;                                                    \
+			printf("PASS %s\n", #fn);                                      \
+		} else {                                                               \
+			t_failed++;                                                    \
+			printf("FAIL %s\n", #fn);                                      \
+		}                                                                      \
+	} while (0)
+
+static inline int t_done(void)
+{
+	printf("%d passed, %d failed\n", t_passed, t_failed);
+	return t_failed ? 1 : 0;
+}
+
+#endif
