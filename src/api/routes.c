@@ -4,5 +4,10 @@
 const struct route *const route_tables[] = {
 	routes_system,
 	routes_market,
+	routes_catalog,
+	routes_commerce,
+	routes_payments,
+	routes_analytics,
+	routes_platform,
 	NULL,
 };

@@ -1,38 +1,54 @@
 #include "app/app.h"
 
 #include <stdio.h>
+#include <string.h>
 
+#include "core/config.h"
 #include "core/log.h"
+#include "core/timeutil.h"
+#include "db/db.h"
 #include "http/server.h"
+#include "jobs/jobs.h"
+#include "market/market.h"
 
 void app_start(void)
 {
+	server_hooks.tick = jobs_tick;
 }
 
 void app_stop(void)
 {
 }
 
-bool app_seed_demo(struct db *db, int64_t n)
-{
-	(void)db;
-	(void)n;
-	log_warn("the demo catalog arrives with the catalog area (issue 3)");
-	return true;
-}
-
-int app_cmd_import_feed(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "import-feed: not built yet\n");
-	return 2;
-}
-
 int app_cmd_jobs(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "jobs: not built yet\n");
-	return 2;
+	if (argc < 1 || strcmp(argv[0], "run-once") != 0) {
+		fprintf(stderr, "usage: mandi jobs run-once [--at RFC3339-TIME]\n");
+		return 2;
+	}
+	int64_t at = time_now();
+	for (int i = 1; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--at") == 0) {
+			at = time_parse_rfc3339(argv[i + 1]);
+			if (at < 0) {
+				fprintf(stderr, "--at must be an RFC 3339 time, e.g. 2026-12-25T10:00:00Z\n");
+				return 2;
+			}
+		}
+	}
+	/* every clock read (time_now) in this process now says `at` */
+	time_set_offset(at - time_now());
+	char err[512];
+	if (!db_pool_open(cfg.database_url, cfg.database_read_url, 2, err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
+	struct db *db = db_acquire();
+	bool ok = db_migrate(db) >= 0 && market_reload(db);
+	db_release(db);
+	int failed = ok ? jobs_run_all(at) : 1;
+	market_shutdown();
+	db_pool_close();
+	printf("jobs: %d failed\n", failed);
+	return failed ? 1 : 0;
 }

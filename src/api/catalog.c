@@ -1,0 +1,6 @@
+/* HTTP handlers: catalog, search, recommendations, inventory, feeds (issue 3). */
+#include "api/api.h"
+
+const struct route routes_catalog[] = {
+	{0},
+};

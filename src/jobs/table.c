@@ -1,0 +1,19 @@
+/* Every area's background jobs. */
+#include <stddef.h>
+
+#include "jobs/jobs.h"
+
+extern const struct job jobs_catalog[];
+extern const struct job jobs_commerce[];
+extern const struct job jobs_payments[];
+extern const struct job jobs_analytics[];
+extern const struct job jobs_platform[];
+
+const struct job *const job_tables[] = {
+	jobs_catalog,
+	jobs_commerce,
+	jobs_payments,
+	jobs_analytics,
+	jobs_platform,
+	NULL,
+};
