@@ -40,6 +40,13 @@ struct db *req_db(struct req *r)
 	return r->db;
 }
 
+struct db *req_db_read(struct req *r)
+{
+	if (!r->db_read)
+		r->db_read = db_acquire_read();
+	return r->db_read;
+}
+
 struct jw *reply_begin(struct req *r, struct jw *w)
 {
 	buf_reset(&r->out);

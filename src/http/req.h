@@ -57,6 +57,7 @@ struct req {
 	int nextra;
 	enum merr err;
 	struct db *db;
+	struct db *db_read;
 };
 
 /** Path parameter by name ("user_id" for /api/cart/{user_id}); NULL if absent. */
@@ -71,6 +72,10 @@ const char *req_header(struct req *r, const char *name);
 /** The database connection for this request (taken from the pool on first use,
  * given back when the request ends). */
 struct db *req_db(struct req *r);
+/** A connection for reads that may lag slightly (a replica when
+ * DATABASE_READ_URL is set, else the primary): catalog and analytics reads.
+ * Paths that must read their own writes (cart, checkout, orders) use req_db. */
+struct db *req_db_read(struct req *r);
 
 /* --- replies ------------------------------------------------------------- */
 

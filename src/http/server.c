@@ -206,6 +206,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	int64_t us = time_mono_us() - r->start_us;
 	if (r->db)
 		db_release(r->db);
+	if (r->db_read)
+		db_release(r->db_read);
 	if (server_hooks.observe)
 		server_hooks.observe(r, us);
 	if (cfg.access_log) {
