@@ -125,8 +125,9 @@ static int store(struct db *db, const struct event *e)
 			return rc;
 	}
 	if (strcmp(e->type, "search") == 0 && e->query) {
-		char q[128];
-		normalise_query(e->query, q, sizeof(q));
+		char qbuf[128];
+		normalise_query(e->query, qbuf, sizeof(qbuf));
+		const char *q = qbuf;
 		if (*q)
 			rc = db_exec(db,
 				     "INSERT INTO analytics_search_daily (day, market_id, query, searches, "

@@ -229,7 +229,7 @@ static bool flush_slot(struct db *db, struct slot *s, int64_t minute)
 	return true;
 }
 
-static struct cache_stats *cache_prev_for(const char *name)
+static struct cache_stats *cache_prev_for(const char name[32])
 {
 	for (int i = 0; i < ncache_prev; i++)
 		if (strcmp(cache_prev[i].name, name) == 0)
@@ -238,7 +238,7 @@ static struct cache_stats *cache_prev_for(const char *name)
 		return NULL;
 	struct cache_stats *p = &cache_prev[ncache_prev++];
 	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", name);
+	memcpy(p->name, name, sizeof(p->name));
 	return p;
 }
 

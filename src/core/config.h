@@ -45,6 +45,11 @@ struct config {
 	char *notify_sms_url;      /**< sms channel: the SMS provider's webhook URL */
 	char *order_notify_channel; /**< channel for order messages (log, email, webhook…) */
 	int64_t reservation_ttl;   /**< seconds a checkout holds stock */
+	char *alert_email_to;      /**< alert mail recipient */
+	char *alert_sms_to;        /**< alert SMS recipient */
+	int64_t slow_query_ms;     /**< slow-query log threshold */
+	char *exchange_rate_usd_inr; /**< INR per USD, decimal text */
+	int64_t analytics_events_per_minute; /**< events endpoint limit per client address */
 };
 
 extern struct config cfg;
@@ -56,6 +61,8 @@ extern struct config cfg;
 bool config_load(const char *(*getenv_fn)(const char *), char *err, size_t errlen);
 /** Free the strings config_load allocated. */
 void config_free(void);
+/** Parse a non-negative decimal with up to 6 fractional digits into millionths. */
+bool config_parse_micro(const char *v, int64_t *out);
 /** Whether code (e.g. "US") is in SUPPORTED_MARKETS. */
 bool config_market_supported(const char *code);
 /** Write "NAME=value (default …)" lines describing the table, for `mandi config`. */
