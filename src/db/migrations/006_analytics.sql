@@ -147,3 +147,7 @@ CREATE TABLE database_optimizations (
 	suggestions TEXT NOT NULL DEFAULT '[]',
 	analyzed_at BIGINT NOT NULL
 );
+
+-- at most one open alert per dedup key, also under concurrent raisers
+CREATE UNIQUE INDEX system_alerts_dedup_open ON system_alerts (dedup_key)
+	WHERE status = 'open' AND dedup_key IS NOT NULL;
