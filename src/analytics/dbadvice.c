@@ -184,12 +184,12 @@ static char *suggest(struct db *db, const char *sql, const char *plan)
 	for (int i = 0; i < nt; i++) {
 		if (!safe_ident(tables[i]))
 			continue;
-		char q[128];
+		char q[600];
 		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM %s", tables[i]);
 		int64_t rows = 0;
 		if (db_scalar(db, &rows, 0, q, DBV0) != DB_OK || rows < DBADVICE_LARGE_TABLE)
 			continue;
-		char cols[256], text[512];
+		char cols[256], text[1024];
 		dbadvice_filter_columns(sql, cols, sizeof(cols));
 		jw_obj(&w);
 		jw_kstr(&w, "table", tables[i]);
