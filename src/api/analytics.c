@@ -81,9 +81,15 @@ static void agg_write(struct jw *w, const struct agg *a)
 	jw_kint(w, "client_errors", a->client_errors);
 	jw_kreal(w, "error_rate", a->count ? (double)a->errors / (double)a->count : 0.0);
 	jw_kreal(w, "avg_ms", a->count ? round((double)a->sum_us / (double)a->count) / 1000.0 : 0.0);
-	jw_kreal(w, "p50_ms", round(metrics_quantile_us(a->hist, a->count, 0.50)) / 1000.0);
-	jw_kreal(w, "p95_ms", round(metrics_quantile_us(a->hist, a->count, 0.95)) / 1000.0);
-	jw_kreal(w, "p99_ms", round(metrics_quantile_us(a->hist, a->count, 0.99)) / 1000.0);
+	/* histogram estimates never exceed the largest duration actually seen */
+	static const struct {
+		const char *key;
+		double q;
+	} qs[] = {{"p50_ms", 0.50}, {"p95_ms", 0.95}, {"p99_ms", 0.99}};
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		double us = metrics_quantile_us(a->hist, a->count, qs[i].q);
+		jw_kreal(w, qs[i].key, round(us < (double)a->max_us ? us : (double)a->max_us) / 1000.0);
+	}
 	jw_kreal(w, "max_ms", (double)a->max_us / 1000.0);
 }
 
