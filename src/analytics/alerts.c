@@ -310,7 +310,7 @@ static bool rule_error_rate(struct db *db, const struct rule *ru, struct firing 
 	struct db_res r;
 	if (db_query(db, &r,
 		     "SELECT COALESCE(SUM(count), 0), COALESCE(SUM(errors), 0) FROM performance_metrics "
-		     "WHERE minute >= $1 AND minute <= $2 AND source = 'server'",
+		     "WHERE minute >= $1 AND minute <= $2",
 		     DBV(DI(now - ru->window_s), DI(now))) != DB_OK)
 		return false;
 	int64_t n = db_int(&r, 0, 0), errs = db_int(&r, 0, 1);

@@ -240,42 +240,52 @@ static bool rollup_day(struct db *db, int64_t day)
 	return rc == DB_OK;
 }
 
+/* Recompute one day in its own transaction. */
+static bool rollup_one(struct db *db, int64_t day)
+{
+	if (db_begin(db) != DB_OK)
+		return false;
+	if (!rollup_day(db, day) || db_commit(db) != DB_OK) {
+		db_rollback(db);
+		log_warn("orders rollup failed for day %lld", (long long)day);
+		return false;
+	}
+	return true;
+}
+
 bool analytics_rollup_orders(struct db *db, int64_t now)
 {
-	int64_t have = 0, from = 0, first = 0;
+	int64_t have = 0, since = 0;
 	if (db_scalar(db, &have, 0,
 		      "SELECT COUNT(*) FROM schema_migrations WHERE version LIKE '003_commerce%'",
 		      DBV0) != DB_OK)
 		return false;
 	if (!have)
 		return true; /* no orders table yet: nothing to roll up */
-	int64_t today = now - now % DAY;
-	if (db_scalar(db, &from, -1, "SELECT value FROM analytics_state WHERE name = 'orders_rollup_day'",
-		      DBV0) != DB_OK)
+	if (db_scalar(db, &since, -1,
+		      "SELECT value FROM analytics_state WHERE name = 'orders_rollup_at'", DBV0) != DB_OK)
 		return false;
-	if (from < 0) {
-		if (db_scalar(db, &first, today, "SELECT MIN(created_at) FROM orders", DBV0) != DB_OK)
-			return false;
-		from = first - first % DAY;
-	} else {
-		from -= DAY;
+	/* the days of every order written since the last run (two minutes of
+	 * slack for clocks of other instances), and today even when quiet */
+	struct db_res r;
+	if (db_query(db, &r,
+		     "SELECT DISTINCT created_at - created_at % 86400 FROM orders WHERE updated_at >= $1 "
+		     "ORDER BY 1",
+		     DBV(DI(since < 0 ? INT64_MIN : since - 120))) != DB_OK)
+		return false;
+	bool ok = true, today_done = false;
+	int64_t today = now - now % DAY;
+	for (int i = 0; ok && i < r.nrows; i++) {
+		int64_t day = db_int(&r, i, 0);
+		today_done |= day == today;
+		ok = rollup_one(db, day);
 	}
-	if (from > today)
-		from = today;
-	for (int64_t day = from; day <= today; day += DAY) {
-		if (db_begin(db) != DB_OK)
-			return false;
-		if (!rollup_day(db, day) ||
-		    db_exec(db,
-			    "INSERT INTO analytics_state (name, value, updated_at) "
-			    "VALUES ('orders_rollup_day', $1, $2) ON CONFLICT (name) "
-			    "DO UPDATE SET value = $1, updated_at = $2",
-			    DBV(DI(day), DI(now)), NULL) != DB_OK ||
-		    db_commit(db) != DB_OK) {
-			db_rollback(db);
-			log_warn("orders rollup failed for day %lld", (long long)day);
-			return false;
-		}
-	}
-	return true;
+	db_res_free(&r);
+	if (ok && !today_done)
+		ok = rollup_one(db, today);
+	return ok &&
+	       db_exec(db,
+		       "INSERT INTO analytics_state (name, value, updated_at) VALUES ('orders_rollup_at', $1, $1) "
+		       "ON CONFLICT (name) DO UPDATE SET value = $1, updated_at = $1",
+		       DBV(DI(now)), NULL) == DB_OK;
 }

@@ -58,9 +58,10 @@ int insights_top_searches(struct db *db, int64_t market_id, int64_t start, int64
 
 /**
  * Recompute each day's order figures (orders, revenue, new/returning
- * customers, units and revenue per product) from the orders table for the
- * days from the last run's (minus one, for late status changes) through the
- * day of now. Idempotent. A no-op until the commerce migration exists.
+ * customers, units and revenue per product) from the orders table for every
+ * day holding an order written (orders.updated_at) since the last run, and
+ * today. Late changes (a cancellation next week) reach their day this way.
+ * Idempotent. A no-op until the commerce migration exists.
  */
 bool analytics_rollup_orders(struct db *db, int64_t now);
 

@@ -151,3 +151,6 @@ CREATE TABLE database_optimizations (
 -- at most one open alert per dedup key, also under concurrent raisers
 CREATE UNIQUE INDEX system_alerts_dedup_open ON system_alerts (dedup_key)
 	WHERE status = 'open' AND dedup_key IS NOT NULL;
+
+-- the orders rollup finds the days of recently written orders through this
+CREATE INDEX orders_updated ON orders (updated_at);
