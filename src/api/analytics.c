@@ -350,9 +350,10 @@ static bool decode_event(struct req *r, json_t *o, int64_t now, struct event *ev
 	ev->at = now;
 	if (ts) {
 		ev->at = time_parse_rfc3339(ts);
-		if (ev->at < 0 || ev->at > now + 300 || ev->at < now - 48 * 3600)
+		/* daily visitor marks are kept for three days (events_prune) */
+		if (ev->at < 0 || ev->at > now + 300 || ev->at < now - now % 86400 - 2 * 86400)
 			return verr_set(e, MERR_VALIDATION, "timestamp",
-					"'timestamp' must be an RFC 3339 time within the last 48 hours");
+					"'timestamp' must be an RFC 3339 time from the day before yesterday (UTC) until now");
 	}
 	ev->props_json = NULL;
 	if (props) {
