@@ -26,6 +26,7 @@ void jw_next_cursor(struct jw *w, bool more, const int64_t *keys, int nkeys);
 extern const struct route routes_system[];
 extern const struct route routes_market[];
 extern const struct route routes_catalog[];
+extern const struct route routes_catalog_browse[];
 extern const struct route routes_commerce[];
 extern const struct route routes_payments[];
 extern const struct route routes_analytics[];

@@ -5,6 +5,7 @@ const struct route *const route_tables[] = {
 	routes_system,
 	routes_market,
 	routes_catalog,
+	routes_catalog_browse,
 	routes_commerce,
 	routes_payments,
 	routes_analytics,

@@ -49,6 +49,17 @@ int64_t category_id_of(struct db *db, const char *slug)
 	return id;
 }
 
+int64_t brand_id_of(struct db *db, const char *name)
+{
+	char slug[128];
+	catalog_slugify(name, slug, sizeof(slug));
+	const char *sp = slug; /* DT() tests its argument for NULL */
+	int64_t id = 0;
+	if (!*slug || db_scalar(db, &id, 0, "SELECT id FROM brands WHERE slug = $1", DBV(DT(sp))) != DB_OK)
+		return 0;
+	return id;
+}
+
 int64_t brand_ensure(struct db *db, const char *name)
 {
 	char slug[128];
