@@ -98,7 +98,7 @@ static bool parse_query(struct req *r, struct db *db, struct listing_query *q, b
 	return true;
 }
 
-static void write_item(struct jw *w, const struct listing_item *it, const struct market *mk)
+void catalog_write_item(struct jw *w, const struct listing_item *it, const struct market *mk)
 {
 	jw_obj(w);
 	jw_kint(w, "id", it->id);
@@ -125,7 +125,7 @@ static void write_page(struct jw *w, const struct listing_query *q, const struct
 	jw_key(w, "data");
 	jw_arr(w);
 	for (int i = 0; i < n; i++)
-		write_item(w, &items[i], mk);
+		catalog_write_item(w, &items[i], mk);
 	jw_arr_end(w);
 	int64_t k[3] = {q->sort, n ? items[n - 1].sort_key : 0, n ? items[n - 1].id : 0};
 	jw_next_cursor(w, more, k, 3);

@@ -94,6 +94,32 @@ static void from_where(struct sqlb *s, const struct listing_query *q, const char
 	}
 }
 
+static const char ITEM_COLS[] =
+	"SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
+	"l.created_at, (SELECT v.images FROM product_variants v WHERE v.product_id = "
+	"l.product_id ORDER BY v.id LIMIT 1), (SELECT MAX(CASE WHEN i.stock - i.reserved > "
+	"i.low_stock_threshold THEN 2 WHEN i.stock - i.reserved > 0 THEN 1 ELSE 0 END) "
+	"FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id AND "
+	"pp.market_id = l.market_id JOIN inventory i ON i.variant_id = v.id WHERE "
+	"v.product_id = l.product_id)";
+static const char ITEM_JOINS[] = " JOIN products p ON p.id = l.product_id JOIN categories c ON "
+				 "c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id";
+
+static void item_row(struct arena *a, const struct db_res *r, int i, struct listing_item *it)
+{
+	it->id = db_int(r, i, 0);
+	it->name = arena_strdup(a, db_text(r, i, 1));
+	it->brand = arena_strdup(a, db_text(r, i, 2));
+	it->category = arena_strdup(a, db_text(r, i, 3));
+	it->price = db_int(r, i, 4);
+	it->price_max = db_int(r, i, 5);
+	it->sort_key = db_int(r, i, 6);
+	it->brand_id = db_int(r, i, 7);
+	it->created_at = db_int(r, i, 8);
+	it->images = arena_strdup(a, db_text(r, i, 9));
+	it->stock = (int)db_int(r, i, 10);
+}
+
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 		struct listing_item **items)
 {
@@ -102,18 +128,8 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 	const char *key = sorts[q->sort].key;
 	bool asc = sorts[q->sort].asc;
 	with_match(db, &s, q);
-	buf_printf(&s.b,
-		   "SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
-		   "l.created_at, (SELECT v.images FROM product_variants v WHERE v.product_id = "
-		   "l.product_id ORDER BY v.id LIMIT 1), (SELECT MAX(CASE WHEN i.stock - i.reserved > "
-		   "i.low_stock_threshold THEN 2 WHEN i.stock - i.reserved > 0 THEN 1 ELSE 0 END) "
-		   "FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id AND "
-		   "pp.market_id = l.market_id JOIN inventory i ON i.variant_id = v.id WHERE "
-		   "v.product_id = l.product_id)",
-		   key);
-	from_where(&s, q,
-		   " JOIN products p ON p.id = l.product_id JOIN categories c ON c.id = l.category_id "
-		   "LEFT JOIN brands b ON b.id = l.brand_id");
+	buf_printf(&s.b, ITEM_COLS, key);
+	from_where(&s, q, ITEM_JOINS);
 	if (q->after) {
 		int k = param(&s, DI(q->after_key));
 		int i = param(&s, DI(q->after_id));
@@ -127,23 +143,37 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 	if (rc != DB_OK)
 		return -1;
 	struct listing_item *it = arena_alloc(a, sizeof(*it) * (size_t)(r.nrows + 1));
-	for (int i = 0; i < r.nrows; i++) {
-		it[i].id = db_int(&r, i, 0);
-		it[i].name = arena_strdup(a, db_text(&r, i, 1));
-		it[i].brand = arena_strdup(a, db_text(&r, i, 2));
-		it[i].category = arena_strdup(a, db_text(&r, i, 3));
-		it[i].price = db_int(&r, i, 4);
-		it[i].price_max = db_int(&r, i, 5);
-		it[i].sort_key = db_int(&r, i, 6);
-		it[i].brand_id = db_int(&r, i, 7);
-		it[i].created_at = db_int(&r, i, 8);
-		it[i].images = arena_strdup(a, db_text(&r, i, 9));
-		it[i].stock = (int)db_int(&r, i, 10);
-	}
+	for (int i = 0; i < r.nrows; i++)
+		item_row(a, &r, i, &it[i]);
 	int n = r.nrows;
 	db_res_free(&r);
 	*items = it;
 	return n;
+}
+
+int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int64_t *ids, int n,
+		   struct listing_item **items)
+{
+	struct listing_item *it = arena_alloc(a, sizeof(*it) * (size_t)(n + 1));
+	int k = 0;
+	struct buf sql;
+	buf_init(&sql, 8192);
+	buf_printf(&sql, ITEM_COLS, "l.popularity");
+	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.product_id = $2", ITEM_JOINS);
+	/* collections are short: one indexed lookup per product keeps the order */
+	for (int i = 0; i < n; i++) {
+		struct db_res r;
+		if (db_query(db, &r, sql.p, DBV(DI(market_id), DI(ids[i]))) != DB_OK) {
+			buf_free(&sql);
+			return -1;
+		}
+		if (r.nrows)
+			item_row(a, &r, 0, &it[k++]);
+		db_res_free(&r);
+	}
+	buf_free(&sql);
+	*items = it;
+	return k;
 }
 
 /* Add count to value in a facet being accumulated (few distinct values). */

@@ -68,6 +68,11 @@ struct facets {
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 		struct listing_item **items);
 
+/** Listing rows for these product ids in their given order, skipping any
+ * not active and sold in the market. Returns the count or -1. */
+int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int64_t *ids, int n,
+		   struct listing_item **items);
+
 /** Facet counts (and total) over everything q matches, ignoring paging. */
 bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
 		    const char *currency, struct facets *out);
