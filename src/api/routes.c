@@ -7,6 +7,7 @@ const struct route *const route_tables[] = {
 	routes_catalog,
 	routes_catalog_browse,
 	routes_catalog_taxonomy,
+	routes_catalog_feed,
 	routes_commerce,
 	routes_payments,
 	routes_analytics,

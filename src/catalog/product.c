@@ -417,14 +417,8 @@ bool product_reindex_all(struct db *db)
 	if (db_exec(db, "DELETE FROM product_market", DBV0, NULL) != DB_OK ||
 	    db_exec(db, sql, DBV0, NULL) != DB_OK)
 		return false;
-	/* the per-product statements, over every active product: one pass each */
-	struct db_res r;
-	if (db_query(db, &r, "SELECT id FROM products WHERE status = 'active' ORDER BY id", DBV0) != DB_OK)
-		return false;
-	bool ok = true;
-	for (int i = 0; ok && i < r.nrows; i++)
-		for (int k = 0; ok && k < 2 && d->fts_index[k]; k++)
-			ok = db_exec(db, d->fts_index[k], DBV(DI(db_int(&r, i, 0))), NULL) == DB_OK;
-	db_res_free(&r);
-	return ok;
+	for (int i = 0; i < 2 && d->fts_rebuild[i]; i++)
+		if (db_exec(db, d->fts_rebuild[i], DBV0, NULL) != DB_OK)
+			return false;
+	return true;
 }
