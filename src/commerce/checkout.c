@@ -344,9 +344,11 @@ static enum merr session_insert(struct db *db, struct checkout *s)
 /* The user's default saved payment method in the session's market (0 when none). */
 static enum merr default_payment_method(struct db *db, struct checkout *s)
 {
-	(void)db;
-	s->payment_method_id = 0;
-	return MERR_OK;
+	int rc = db_scalar(db, &s->payment_method_id, 0,
+			   "SELECT id FROM payment_methods WHERE user_id = $1 AND market_id = $2 "
+			   "ORDER BY is_default DESC, id DESC LIMIT 1",
+			   DBV(DT(s->user_id), DI(s->market->id)));
+	return rc == DB_OK ? MERR_OK : MERR_INTERNAL;
 }
 
 /* Express defaults: the default address, the cheapest method, the default
