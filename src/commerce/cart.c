@@ -148,10 +148,6 @@ enum merr cart_add_item(struct db *db, const char *user_id, const struct market 
 		rc = MERR_OUT_OF_STOCK;
 		goto out;
 	}
-	if (db_begin(db) != DB_OK || cart_ensure(db, user_id, m->id, now, &cart_id) != DB_OK ||
-	    db_scalar(db, &have, 0, "SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = $2",
-		      DBV(DI(cart_id), DI(variant_id))) != DB_OK)
-		goto out;
 	if (db_exec(db,
 		    "INSERT INTO cart_items (cart_id, product_id, variant_id, quantity, created_at, updated_at) "
 		    "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (cart_id, variant_id) "
