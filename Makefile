@@ -68,7 +68,7 @@ asan:
 	    SANFLAGS="-fsanitize=address,undefined" test
 
 fuzz:
-	./fuzz/build.sh
+	./fuzz/build.sh $${FUZZ_SECONDS:-30}
 
 bench: all
 	./bench/run.sh
