@@ -22,7 +22,12 @@ python3 tests/api/run.py --driver sqlite | tee "$log"; tally "$log"
 echo "== API suite on PostgreSQL"
 started=""
 if [ -z "$MANDI_TEST_PG_URL" ]; then
-	MANDI_TEST_PG_URL=$(./tests/pg.sh start 55432) && started=1
+	# reuse a cluster someone else started (and leave it running); else start our own
+	if pg_isready -q -h 127.0.0.1 -p 55432 2>/dev/null; then
+		MANDI_TEST_PG_URL=postgresql://postgres@127.0.0.1:55432/postgres
+	else
+		MANDI_TEST_PG_URL=$(./tests/pg.sh start 55432) && started=1
+	fi
 fi
 if [ -n "$MANDI_TEST_PG_URL" ]; then
 	export MANDI_TEST_PG_URL
