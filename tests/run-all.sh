@@ -7,7 +7,8 @@ export MANDI_BIN="$PWD/$build/mandi"
 total_p=0; total_f=0
 tally() { # parse "N passed, M failed" from a log
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
-	p=$(echo "$line" | sed -E 's/.* ?([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')
+	p=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) print $(i-1)}')
+	f=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^failed/) print $(i-1)}')
 	[ -z "$line" ] && p=0 && f=1
 	total_p=$((total_p + p)); total_f=$((total_f + f))
 }
