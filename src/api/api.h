@@ -30,6 +30,7 @@ extern const struct route routes_catalog_browse[];
 extern const struct route routes_catalog_taxonomy[];
 extern const struct route routes_catalog_feed[];
 extern const struct route routes_commerce[];
+extern const struct route routes_orders[];
 extern const struct route routes_payments[];
 extern const struct route routes_analytics[];
 extern const struct route routes_platform[];

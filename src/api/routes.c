@@ -9,6 +9,7 @@ const struct route *const route_tables[] = {
 	routes_catalog_taxonomy,
 	routes_catalog_feed,
 	routes_commerce,
+	routes_orders,
 	routes_payments,
 	routes_analytics,
 	routes_platform,
