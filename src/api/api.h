@@ -27,6 +27,7 @@ extern const struct route routes_system[];
 extern const struct route routes_market[];
 extern const struct route routes_catalog[];
 extern const struct route routes_commerce[];
+extern const struct route routes_orders[];
 extern const struct route routes_payments[];
 extern const struct route routes_analytics[];
 extern const struct route routes_platform[];

@@ -6,6 +6,7 @@ const struct route *const route_tables[] = {
 	routes_market,
 	routes_catalog,
 	routes_commerce,
+	routes_orders,
 	routes_payments,
 	routes_analytics,
 	routes_platform,

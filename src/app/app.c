@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "http/idempotency.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
 #include "market/market.h"
@@ -14,6 +15,7 @@
 void app_start(void)
 {
 	server_hooks.tick = jobs_tick;
+	server_hooks.around = idempotency_around;
 }
 
 void app_stop(void)

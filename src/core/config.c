@@ -111,6 +111,13 @@ static const char *check_http_url(const char *v)
 		       : "must be an http:// or https:// URL";
 }
 
+static const char *check_smtp_url(const char *v)
+{
+	return strncmp(v, "smtp://", 7) == 0 || strncmp(v, "smtps://", 8) == 0
+		       ? NULL
+		       : "must be an smtp:// or smtps:// URL";
+}
+
 #define OFF(f) offsetof(struct config, f)
 static const struct config_var vars[] = {
 	{"PORT", NULL, C_INT, "5006", 1, 65535, NULL, NULL, OFF(port), "HTTP port"},
@@ -166,6 +173,20 @@ static const struct config_var vars[] = {
 	 "one JSON line per request"},
 	{"SQLALCHEMY_TRACK_MODIFICATIONS", NULL, C_BOOL, "false", 0, 0, NULL, NULL,
 	 OFF(track_modifications), "accepted for compatibility with the handoff; no effect"},
+	{"SMTP_URL", NULL, C_STR, "", 0, 0, NULL, check_smtp_url, OFF(smtp_url),
+	 "smtp://host:port or smtps://… for the email notification channel"},
+	{"SMTP_FROM", NULL, C_STR, "mandi <noreply@mandi.local>", 0, 0, NULL, NULL, OFF(smtp_from),
+	 "sender of notification mail"},
+	{"NOTIFY_WEBHOOK_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url,
+	 OFF(notify_webhook_url), "URL the webhook notification channel POSTs JSON to"},
+	{"NOTIFY_SLACK_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(notify_slack_url),
+	 "Slack incoming-webhook URL (slack channel)"},
+	{"NOTIFY_SMS_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(notify_sms_url),
+	 "SMS provider webhook URL (sms channel)"},
+	{"ORDER_NOTIFY_CHANNEL", NULL, C_ENUM, "log", 0, 0, "log|email|webhook|slack|sms", NULL,
+	 OFF(order_notify_channel), "channel for order confirmation, shipping and delivery messages"},
+	{"RESERVATION_TTL", NULL, C_INT, "900", 30, 86400, NULL, NULL, OFF(reservation_ttl),
+	 "seconds a checkout session holds its stock"},
 	{"PAYMENT_GATEWAY_TIMEOUT_MS", NULL, C_INT, "10000", 100, 120000, NULL, NULL,
 	 OFF(payment_gateway_timeout_ms), "total timeout of one call to a live gateway"},
 	{"PAYMENT_BREAKER_WINDOW_S", NULL, C_INT, "300", 10, 86400, NULL, NULL,

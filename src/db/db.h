@@ -57,6 +57,15 @@ struct db_dialect {
 	const char *skip_locked;   /**< " FOR UPDATE SKIP LOCKED" or "" */
 	const char *id_type;       /**< DDL for an auto-increment primary key */
 	const char *migration_ext; /**< ".sqlite.sql" or ".pg.sql": driver-only migrations */
+	/* Product full-text search (catalog/search.c). A query is terms joined by
+	 * fts_and, each wrapped in fts_quote and followed by fts_prefix. */
+	const char *fts_index[2];  /**< statements (NULL = none) that (re)index product $1 */
+	const char *fts_delete;    /**< drop product $1 from the index */
+	/** SELECT product id, integer rank (higher = better) matching query $1 */
+	const char *fts_match;
+	const char *fts_quote;     /**< "\"" or "" */
+	const char *fts_prefix;    /**< "*" or ":*" */
+	const char *fts_and;       /**< " " or " & " */
 };
 
 /** A driver: one per engine, in its own file. */
