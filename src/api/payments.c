@@ -268,6 +268,11 @@ static void process_payment(struct req *r)
 	json_t *j = req_json_or_400(r, fields);
 	if (!j)
 		return;
+	if (payment_json_has_pan(j)) {
+		reply_error(r, MERR_VALIDATION, "payment",
+			    "card numbers are not accepted; send the gateway's token (e.g. tok_visa)");
+		return;
+	}
 	struct verr e;
 	int64_t order_id;
 	const char *number;
