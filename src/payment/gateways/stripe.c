@@ -103,6 +103,9 @@ static void bearer(char *out, size_t n)
 /* Map a Stripe response to an outcome: errors carry code/decline_code/message. */
 static enum gw_outcome live_outcome(struct live_resp *r, struct gw_res *out)
 {
+	/* our credentials refused is our failure, not the customer's card */
+	if (r->status == 401 || r->status == 403)
+		return gw_decline(out, "processing_error", "The payment could not be processed."), GW_ERROR;
 	if (r->status == 0 || r->status >= 500 || r->status == 429)
 		return gw_decline(out, "processing_error",
 				  r->status ? "The gateway is unavailable. Try again in a little bit."
