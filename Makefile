@@ -1,6 +1,6 @@
 # mandi — one binary, two commands: `make run` and `make test`.
 CC       ?= cc
-PKGS      = libmicrohttpd jansson libjwt sqlite3 libpq libcurl openssl
+PKGS      = libmicrohttpd jansson libjwt sqlite3 libpq libcurl openssl hiredis
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
             -Isrc -Ibuild/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/postgresql
@@ -14,7 +14,7 @@ MIGR     := $(sort $(wildcard src/db/migrations/*.sql))
 OPENAPI  := $(sort $(wildcard docs/openapi/*.yaml))
 UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 DEB_PKGS  = build-essential pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev \
-            libpq-dev libcurl4-openssl-dev libssl-dev python3 postgresql redis-server wrk nginx-light
+            libpq-dev libcurl4-openssl-dev libssl-dev libhiredis-dev python3 postgresql redis-server wrk nginx-light
 
 .PHONY: all run test unit unit-bins api asan deps clean fuzz bench
 all: $(BUILD)/mandi
