@@ -8,12 +8,14 @@
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "http/server.h"
+#include "integration/client.h"
 #include "jobs/jobs.h"
 #include "market/market.h"
 
 void app_start(void)
 {
 	server_hooks.tick = jobs_tick;
+	svc_global_init();
 }
 
 void app_stop(void)

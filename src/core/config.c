@@ -178,6 +178,8 @@ static const struct config_var vars[] = {
 	 OFF(integration_breaker_failures), "consecutive failures that open a service's circuit"},
 	{"INTEGRATION_BREAKER_OPEN_S", NULL, C_INT, "30", 1, 3600, NULL, NULL,
 	 OFF(integration_breaker_open_s), "seconds an open circuit skips the service before one trial call"},
+	{"IMAGE_SEARCH_RATE_LIMIT", NULL, C_INT, "30", 1, 100000, NULL, NULL,
+	 OFF(image_search_rate_limit), "image searches per client per minute (shared over Redis)"},
 	{"JWT_SECRET", NULL, C_SECRET, "mandi-development-secret-change-me", 0, 0, NULL,
 	 check_secret, OFF(jwt_secret), "HS256 secret for bearer tokens"},
 	{"MANDI_THREADS", NULL, C_INT, "0", 0, 1024, NULL, NULL, OFF(threads),

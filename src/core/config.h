@@ -39,6 +39,7 @@ struct config {
 	int64_t integration_timeout_ms;
 	int64_t integration_breaker_failures;
 	int64_t integration_breaker_open_s;
+	int64_t image_search_rate_limit;
 	char *jwt_secret;
 	int64_t threads;
 	int64_t max_connections;
