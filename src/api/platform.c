@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "cache/cache.h"
 #include "core/config.h"
 #include "core/money.h"
 #include "db/db.h"
@@ -41,8 +42,6 @@ static void reply_discover(struct req *r, const struct market *m, const struct d
 	jw_kstr(&w, "source", d->source);
 	jw_kstr_or_null(&w, "fallback_reason", d->fallback_reason);
 	jw_obj_end(&w);
-	/* log-friendly too: the access log has the status, this has the source */
-	reply_header(r, "X-Mandi-Source", d->source);
 	reply_end(r, 200);
 }
 
@@ -165,12 +164,32 @@ static void image_search(struct req *r)
 	reply_discover(r, m, &d);
 }
 
+/*
+ * Trending is the storefront's hot read: the rendered answer is cached
+ * (shared by every instance with CACHE_TYPE=redis) when it came from a
+ * stable source — the social service or our snapshot. A fallback forced by a
+ * failing service is not cached, so recovery shows at once; the
+ * trending-refresh job clears the cache when it writes a new snapshot.
+ */
+#define TRENDING_CACHE "trending"
+#define TRENDING_TTL_S 60
+
 static void trending(struct req *r)
 {
 	int64_t limit;
 	const struct market *m = market_or_400(r, req_query(r, "market"), false);
 	if (!m || !query_int_or_400(r, "limit", 1, DISCOVER_MAX, 20, &limit))
 		return;
+	char key[48];
+	snprintf(key, sizeof(key), "%s:%lld", m->code, (long long)limit);
+	char *hit;
+	size_t n;
+	if (cache_get(TRENDING_CACHE, key, &hit, &n)) {
+		reply_bytes(r, 200, NULL, hit, n);
+		free(hit);
+		reply_header(r, "X-Cache", "hit");
+		return;
+	}
 	struct discover_result d;
 	enum merr e = discover_trending(req_db_read(r), m, (int)limit, &d);
 	if (e != MERR_OK) {
@@ -178,6 +197,9 @@ static void trending(struct req *r)
 		return;
 	}
 	reply_discover(r, m, &d);
+	reply_header(r, "X-Cache", "miss");
+	if (strcmp(d.source, "social") == 0 || strcmp(d.source, "trending_snapshot") == 0)
+		cache_set(TRENDING_CACHE, key, r->out.p, r->out.len, TRENDING_TTL_S);
 }
 
 static bool upper_code(const char *s, size_t n)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -48,7 +49,10 @@ int app_cmd_jobs(int argc, char **argv)
 	struct db *db = db_acquire();
 	bool ok = db_migrate(db) >= 0 && market_reload(db);
 	db_release(db);
+	/* jobs invalidate caches; with Redis that reaches the running servers */
+	ok = ok && cache_init(cfg.cache_type, cfg.redis_url, 1u << 20);
 	int failed = ok ? jobs_run_all(at) : 1;
+	cache_shutdown();
 	market_shutdown();
 	db_pool_close();
 	printf("jobs: %d failed\n", failed);

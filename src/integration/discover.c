@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "core/buf.h"
 #include "core/jw.h"
 #include "core/log.h"
@@ -268,6 +269,8 @@ bool discover_refresh_trending(struct db *db, int64_t now)
 		if (db_commit(db) != DB_OK)
 			return false;
 	}
+	/* every instance's cached trending answers are now stale */
+	cache_clear("trending");
 	return true;
 fail:
 	db_rollback(db);
