@@ -90,7 +90,7 @@ def test_catalog_reads_are_served_by_a_streaming_replica(db):
     base = "/tmp/mandi-replica-" + uuid.uuid4().hex[:8]
     primary = Cluster(harness.free_port(), base + "-primary")
     replica = Cluster(harness.free_port(), base + "-replica")
-    srv = None
+    srv = pdb = None
     try:
         os.makedirs(primary.dir)
         if os.getuid() == 0:
@@ -134,5 +134,7 @@ def test_catalog_reads_are_served_by_a_streaming_replica(db):
     finally:
         if srv:
             srv.stop()
+        if pdb:
+            pdb.drop()
         replica.stop()
         primary.stop()
