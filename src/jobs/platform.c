@@ -17,6 +17,6 @@ static bool reload_markets(struct db *db, int64_t now)
 }
 
 const struct job jobs_platform_local[] = {
-	{"market-reload", 5, reload_markets},
+	{"market-reload", 2, reload_markets},
 	{0},
 };

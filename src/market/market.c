@@ -169,7 +169,20 @@ bool market_reload(struct db *db)
 	db_res_free(&sh);
 	render(s);
 	pthread_mutex_lock(&reload_mu);
-	s->older = atomic_load(&current);
+	struct snapshot *cur = atomic_load(&current);
+	/* instances reload every few seconds (jobs/platform.c); an unchanged
+	 * snapshot is dropped here, so superseded ones (kept until exit, since
+	 * readers may still hold them) accumulate only when markets change */
+	if (cur && cur->n == s->n && cur->json_len == s->json_len &&
+	    memcmp(cur->json, s->json, s->json_len) == 0 &&
+	    memcmp(cur->markets, s->markets, (size_t)s->n * sizeof(struct market)) == 0) {
+		pthread_mutex_unlock(&reload_mu);
+		free(s->markets);
+		free(s->json);
+		free(s);
+		return true;
+	}
+	s->older = cur;
 	atomic_store(&current, s);
 	pthread_mutex_unlock(&reload_mu);
 	return true;

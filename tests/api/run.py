@@ -30,6 +30,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", default="sqlite", choices=["sqlite", "pg"])
     ap.add_argument("-k", default="", help="only tests whose name contains this")
+    ap.add_argument("--cluster", type=int, default=int(os.environ.get("MANDI_TEST_CLUSTER", "0")),
+                    help="N > 0: each module's server is N instances on one database behind "
+                         "nginx (and Redis when MANDI_TEST_REDIS_URL is set)")
     ap.add_argument("modules", nargs="*")
     args = ap.parse_args()
     paths = args.modules or sorted(
@@ -46,11 +49,16 @@ def main():
         db = harness.Database(args.driver)
         srv = None
         try:
-            if getattr(mod, "SHARED_SERVER", True):
+            if getattr(mod, "SHARED_SERVER", True) and args.cluster > 0:
+                srv = harness.Cluster(db, env=getattr(mod, "SERVER_ENV", None),
+                                      seed_args=getattr(mod, "SEED_ARGS", ()),
+                                      instances=args.cluster).start()
+            elif getattr(mod, "SHARED_SERVER", True):
                 srv = harness.Server(db, env=getattr(mod, "SERVER_ENV", None),
                                      seed_args=getattr(mod, "SEED_ARGS", ())).start()
             for name, fn in tests:
-                label = "[%s] %s::%s" % (args.driver, mod.__name__, name)
+                where = args.driver + ("+nginx" if args.cluster and srv else "")
+                label = "[%s] %s::%s" % (where, mod.__name__, name)
                 start = time.time()
                 try:
                     fn(srv if srv else db)
@@ -71,7 +79,8 @@ def main():
                 if failed and os.environ.get("MANDI_TEST_SHOW_LOGS"):
                     print(srv.logs()[-4000:])
             db.drop()
-    print("api suite (%s) took %.1fs" % (args.driver, time.time() - t0))
+    mode = " through nginx to %d instances" % args.cluster if args.cluster else ""
+    print("api suite (%s%s) took %.1fs" % (args.driver, mode, time.time() - t0))
     for label, _ in failures:
         print("failed: " + label)
     print("%d passed, %d failed" % (passed, failed))

@@ -32,10 +32,23 @@ def markets(s):
     return {m["code"]: m for m in expect(s.get("/api/ecommerce/markets"), 200)["data"]}
 
 
+def served_everywhere(s, code):
+    """The instance that took the POST serves the market at once, the others
+    after their next market-reload (2 s): wait until several consecutive
+    requests (round-robin over every instance behind nginx) see it."""
+    deadline, streak = time.time() + 20, 0
+    while streak < 4 and time.time() < deadline:
+        streak = streak + 1 if code in markets(s) else 0
+        if streak < 4:
+            time.sleep(0.2)
+    assert streak == 4, "market %s not served everywhere" % code
+
+
 def test_eu_market_added_as_data_works_end_to_end(s):
     expect(s.get("/api/social/trending-products?market=EU"), 400, "unknown_market")
     created = expect(s.post("/api/ecommerce/markets", eu(), token=s.admin()), 201)
     assert created["served"] is True and created["id"] > 0
+    served_everywhere(s, "EU")
     got = markets(s)["EU"]
     assert (got["currency"], got["tax_rate_bps"], got["prices_include_tax"]) == ("EUR", 2000, True)
     assert got["gateways"] == ["stripe", "paypal"]
