@@ -16,7 +16,7 @@ UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 DEB_PKGS  = build-essential pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev \
             libpq-dev libcurl4-openssl-dev libssl-dev libhiredis-dev python3 postgresql redis-server wrk nginx-light
 
-.PHONY: all run test unit unit-bins api asan deps clean fuzz bench
+.PHONY: all run test test-cluster unit unit-bins api asan deps clean fuzz bench
 all: $(BUILD)/mandi
 
 # Installs what a fresh Debian 12 machine lacks; a no-op when everything is there.
@@ -62,6 +62,11 @@ test: deps
 	@./tests/run-all.sh $(BUILD)
 
 unit-bins: $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
+
+# The API suite through nginx to two instances on PostgreSQL + Redis (CI).
+test-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@./tests/run-cluster.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \

@@ -5,6 +5,10 @@ server (one per module), on the driver given by --driver (sqlite | pg).
 A module may define SERVER_ENV (dict) and SEED_ARGS (list) for its server,
 and opt out of the shared server with SHARED_SERVER = False (its tests then
 receive the Database and start what they need).
+With --cluster N each module's server is N instances on one database (and
+one Redis when MANDI_TEST_REDIS_URL is set) behind nginx (harness.Cluster),
+so every test runs against the scaled-out deployment; --only-shared skips
+the modules that start their own processes.
 Prints one line per test and a closing 'N passed, N failed' line."""
 import argparse
 import importlib.util
@@ -33,6 +37,8 @@ def main():
     ap.add_argument("--cluster", type=int, default=int(os.environ.get("MANDI_TEST_CLUSTER", "0")),
                     help="N > 0: each module's server is N instances on one database behind "
                          "nginx (and Redis when MANDI_TEST_REDIS_URL is set)")
+    ap.add_argument("--only-shared", action="store_true",
+                    help="skip modules that start their own processes (SHARED_SERVER = False)")
     ap.add_argument("modules", nargs="*")
     args = ap.parse_args()
     paths = args.modules or sorted(
@@ -45,6 +51,9 @@ def main():
         tests = [(n, getattr(mod, n)) for n in sorted(dir(mod))
                  if n.startswith("test_") and callable(getattr(mod, n)) and args.k in n]
         if not tests:
+            continue
+        if args.only_shared and not getattr(mod, "SHARED_SERVER", True):
+            print("SKIP [%s] %s (starts its own processes)" % (args.driver, mod.__name__), flush=True)
             continue
         db = harness.Database(args.driver)
         srv = None
