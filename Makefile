@@ -1,8 +1,8 @@
 # mandi — one binary, two commands: `make run` and `make test`.
 CC       ?= cc
 PKGS      = libmicrohttpd jansson libjwt sqlite3 libpq libcurl openssl hiredis
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+OPT      ?= -O2 -g
+CFLAGS   := $(OPT) $(SANFLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
             -Isrc -Ibuild/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/postgresql
 LDLIBS   += $(SANFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 BUILD    ?= build
@@ -69,11 +69,11 @@ test-cluster: deps
 	@./tests/run-cluster.sh $(BUILD)
 
 asan:
-	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	    SANFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
 fuzz:
-	./fuzz/build.sh
+	./fuzz/build.sh $${FUZZ_SECONDS:-30}
 
 bench: all
 	./bench/run.sh

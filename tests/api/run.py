@@ -85,6 +85,13 @@ def main():
         finally:
             if srv:
                 srv.stop()
+                bad = [m for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+                       if m in srv.logs()]
+                if bad:
+                    failed += 1
+                    failures.append((mod.__name__ + " (sanitizer)", bad))
+                    print("FAIL [%s] %s: sanitizer report in server log:\n%s"
+                          % (args.driver, mod.__name__, srv.logs()[-6000:]))
                 if failed and os.environ.get("MANDI_TEST_SHOW_LOGS"):
                     print(srv.logs()[-4000:])
             db.drop()
