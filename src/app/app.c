@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "http/idempotency.h"
 #include "http/server.h"
 #include "integration/client.h"
 #include "jobs/jobs.h"
@@ -16,6 +17,7 @@
 void app_start(void)
 {
 	server_hooks.tick = jobs_tick;
+	server_hooks.around = idempotency_around;
 	svc_global_init();
 }
 

@@ -121,6 +121,13 @@ static const char *check_http_url(const char *v)
 		       : "must be an http:// or https:// URL";
 }
 
+static const char *check_smtp_url(const char *v)
+{
+	return strncmp(v, "smtp://", 7) == 0 || strncmp(v, "smtps://", 8) == 0
+		       ? NULL
+		       : "must be an smtp:// or smtps:// URL";
+}
+
 #define OFF(f) offsetof(struct config, f)
 static const struct config_var vars[] = {
 	{"PORT", NULL, C_INT, "5006", 1, 65535, NULL, NULL, OFF(port), "HTTP port"},
@@ -196,6 +203,52 @@ static const struct config_var vars[] = {
 	 "one JSON line per request"},
 	{"SQLALCHEMY_TRACK_MODIFICATIONS", NULL, C_BOOL, "false", 0, 0, NULL, NULL,
 	 OFF(track_modifications), "accepted for compatibility with the handoff; no effect"},
+	{"SMTP_URL", NULL, C_STR, "", 0, 0, NULL, check_smtp_url, OFF(smtp_url),
+	 "smtp://host:port or smtps://… for the email notification channel"},
+	{"SMTP_FROM", NULL, C_STR, "mandi <noreply@mandi.local>", 0, 0, NULL, NULL, OFF(smtp_from),
+	 "sender of notification mail"},
+	{"NOTIFY_WEBHOOK_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url,
+	 OFF(notify_webhook_url), "URL the webhook notification channel POSTs JSON to"},
+	{"NOTIFY_SLACK_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(notify_slack_url),
+	 "Slack incoming-webhook URL (slack channel)"},
+	{"NOTIFY_SMS_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(notify_sms_url),
+	 "SMS provider webhook URL (sms channel)"},
+	{"ORDER_NOTIFY_CHANNEL", NULL, C_ENUM, "log", 0, 0, "log|email|webhook|slack|sms", NULL,
+	 OFF(order_notify_channel), "channel for order confirmation, shipping and delivery messages"},
+	{"RESERVATION_TTL", NULL, C_INT, "900", 30, 86400, NULL, NULL, OFF(reservation_ttl),
+	 "seconds a checkout session holds its stock"},
+	{"PAYMENT_GATEWAY_TIMEOUT_MS", NULL, C_INT, "10000", 100, 120000, NULL, NULL,
+	 OFF(payment_gateway_timeout_ms), "total timeout of one call to a live gateway"},
+	{"PAYMENT_BREAKER_WINDOW_S", NULL, C_INT, "300", 10, 86400, NULL, NULL,
+	 OFF(payment_breaker_window_s), "window over which a gateway's failure rate is measured"},
+	{"PAYMENT_BREAKER_MIN_ATTEMPTS", NULL, C_INT, "20", 1, 1000000, NULL, NULL,
+	 OFF(payment_breaker_min_attempts), "attempts in the window before the breaker may open"},
+	{"PAYMENT_BREAKER_FAILURE_PCT", NULL, C_INT, "5", 1, 100, NULL, NULL,
+	 OFF(payment_breaker_failure_pct), "failure rate (%) above which a gateway is skipped"},
+	{"FRAUD_REVIEW_SCORE", NULL, C_INT, "50", 1, 100, NULL, NULL, OFF(fraud_review_score),
+	 "fraud score from which a payment waits for an admin"},
+	{"FRAUD_REJECT_SCORE", NULL, C_INT, "80", 1, 100, NULL, NULL, OFF(fraud_reject_score),
+	 "fraud score from which a payment is refused"},
+	{"FRAUD_VELOCITY_WINDOW_S", NULL, C_INT, "3600", 60, 604800, NULL, NULL,
+	 OFF(fraud_velocity_window_s), "window of the velocity rules"},
+	{"FRAUD_VELOCITY_USER", NULL, C_INT, "5", 1, 1000000, NULL, NULL, OFF(fraud_velocity_user),
+	 "payments per user in the window before the rule fires"},
+	{"FRAUD_VELOCITY_IP", NULL, C_INT, "30", 1, 1000000, NULL, NULL, OFF(fraud_velocity_ip),
+	 "payments per client IP in the window before the rule fires"},
+	{"FRAUD_VELOCITY_CARD", NULL, C_INT, "4", 1, 1000000, NULL, NULL, OFF(fraud_velocity_card),
+	 "payments per card (instrument) in the window before the rule fires"},
+	{"FRAUD_AMOUNT_MULTIPLE", NULL, C_INT, "5", 2, 1000, NULL, NULL, OFF(fraud_amount_multiple),
+	 "an amount above this multiple of the market norm is suspicious"},
+	{"FRAUD_NORM_US", NULL, C_INT, "10000", 1, 1000000000, NULL, NULL, OFF(fraud_norm_us),
+	 "typical US payment (cents) until 20 real ones exist"},
+	{"FRAUD_NORM_IN", NULL, C_INT, "500000", 1, 1000000000, NULL, NULL, OFF(fraud_norm_in),
+	 "typical IN payment (paise) until 20 real ones exist"},
+	{"FRAUD_NEW_ACCOUNT_S", NULL, C_INT, "86400", 0, 31536000, NULL, NULL,
+	 OFF(fraud_new_account_s), "an account younger than this is new"},
+	{"FRAUD_DECLINES", NULL, C_INT, "3", 1, 1000, NULL, NULL, OFF(fraud_declines),
+	 "declines in 24 h from which the repeated-declines rule fires"},
+	{"SUBSCRIPTION_RETRY_S", NULL, C_INT, "86400", 60, 2592000, NULL, NULL,
+	 OFF(subscription_retry_s), "time between dunning retries of a failed renewal"},
 };
 #undef OFF
 

@@ -48,6 +48,30 @@ struct config {
 	char *log_level;
 	bool access_log;
 	bool track_modifications;
+	char *smtp_url;            /**< notifications: smtp(s)://host:port for the email channel */
+	char *smtp_from;
+	char *notify_webhook_url;  /**< the webhook channel's URL */
+	char *notify_slack_url;    /**< slack channel: an incoming-webhook URL */
+	char *notify_sms_url;      /**< sms channel: the SMS provider's webhook URL */
+	char *order_notify_channel; /**< channel for order messages (log, email, webhook…) */
+	int64_t reservation_ttl;   /**< seconds a checkout holds stock */
+	/* payments (issue 5) */
+	int64_t payment_gateway_timeout_ms;
+	int64_t payment_breaker_window_s;
+	int64_t payment_breaker_min_attempts;
+	int64_t payment_breaker_failure_pct;
+	int64_t fraud_review_score;
+	int64_t fraud_reject_score;
+	int64_t fraud_velocity_window_s;
+	int64_t fraud_velocity_user;
+	int64_t fraud_velocity_ip;
+	int64_t fraud_velocity_card;
+	int64_t fraud_amount_multiple;
+	int64_t fraud_norm_us;
+	int64_t fraud_norm_in;
+	int64_t fraud_new_account_s;
+	int64_t fraud_declines;
+	int64_t subscription_retry_s;
 };
 
 extern struct config cfg;
