@@ -126,3 +126,40 @@ def test_pinned_supported_markets_gate_added_markets(s):
         assert markets(s)["SE"]["currency"] == "SEK"
     finally:
         pinned.stop()
+
+
+def test_eu_market_checkout_end_to_end(s):
+    """Cart, checkout and order in a market that exists only as data: EUR,
+    VAT 20 % included in prices, its own shipping and free-shipping rule."""
+    from commerce_util import VISA, add, complete, start
+    from commerce_util import merchant as commerce_merchant
+    expect(s.post("/api/ecommerce/markets", eu("DE", name="Germany"), token=s.admin()), 201)
+    served_everywhere(s, "DE")
+    mid, _ = commerce_merchant(s, "DE")
+    body = {"merchant_id": mid, "name": "Wool coat", "brand": "Loden", "category": "tops",
+            "description": "Warm", "tags": ["winter"],
+            "variants": [{"sku": uniq("SKU"), "size": "M", "color": "green", "stock": 5,
+                          "prices": {"DE": 5999}}]}
+    p = expect(s.post("/api/catalog/products", body, token=s.admin()), 201)
+    pid, vid = p["id"], p["variants"][0]["id"]
+    user = uniq("eu-shopper")
+    cart = expect(add(s, user, pid, vid, 2, market="DE"), 200)
+    assert cart["currency"] == "EUR" and cart["subtotal"] == 11998
+    # 11998 >= 7500: standard shipping is free; VAT is inside the prices
+    assert cart["shipping"] == 0
+    assert cart["tax"] == (11998 * 2000 * 2 + 12000) // (12000 * 2)  # round half up: 2000
+    assert cart["total"] == 11998
+    address = {"name": "Eva Braun", "line1": "Hauptstr. 1", "city": "Berlin", "state": "BE",
+               "postal_code": "10115", "country": "DE"}
+    sess = start(s, user, market="DE", address=address, method="express")
+    assert sess["shipping"] == 1299 and sess["total"] == 11998 + 1299
+    assert {m["code"] for m in sess["shipping_methods"]} == {"standard", "express"}
+    order = expect(complete(s, user, sess["id"], VISA), 201)
+    assert order["order_number"].startswith("DE-")
+    assert (order["currency"], order["total"], order["tax"]) == ("EUR", 13297, 2000)
+    # a gateway the market does not offer
+    user2 = uniq("eu-shopper")
+    expect(add(s, user2, pid, vid, 1, market="DE"), 200)
+    sess = start(s, user2, market="DE", address=address)
+    expect(complete(s, user2, sess["id"], {"gateway": "razorpay", "vpa": "success@razorpay"}),
+           400, "gateway_unavailable")
