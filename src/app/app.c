@@ -5,13 +5,15 @@
 
 #include "analytics/dbadvice.h"
 #include "analytics/metrics.h"
-
+#include "cache/cache.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "http/idempotency.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "integration/client.h"
 #include "jobs/jobs.h"
 #include "market/market.h"
 
@@ -38,11 +40,13 @@ static void flush_metrics(void)
 
 void app_start(void)
 {
+	server_hooks.around = idempotency_around;
 	server_hooks.tick = tick;
 	server_hooks.on_stop = flush_metrics;
 	if (cfg.performance_monitoring)
 		server_hooks.observe = observe_request;
 	db_observer = dbadvice_observe;
+	svc_global_init();
 }
 
 void app_stop(void)
@@ -75,7 +79,10 @@ int app_cmd_jobs(int argc, char **argv)
 	struct db *db = db_acquire();
 	bool ok = db_migrate(db) >= 0 && market_reload(db);
 	db_release(db);
+	/* jobs invalidate caches; with Redis that reaches the running servers */
+	ok = ok && cache_init(cfg.cache_type, cfg.redis_url, 1u << 20);
 	int failed = ok ? jobs_run_all(at) : 1;
+	cache_shutdown();
 	market_shutdown();
 	db_pool_close();
 	printf("jobs: %d failed\n", failed);

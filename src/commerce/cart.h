@@ -12,6 +12,7 @@
 
 #include "commerce/pricing.h"
 #include "core/error.h"
+#include "core/jsonin.h"
 
 struct db;
 struct market;
@@ -47,14 +48,21 @@ enum merr cart_load_id(struct db *db, int64_t cart_id, const struct market *m, s
  * Add qty of variant_id (which must belong to product_id and be sold in m)
  * to the user's cart, merging with an existing line. out_of_stock when the
  * merged quantity exceeds what is available; validation_failed past 100.
+ * Fills *cart_id.
  */
 enum merr cart_add_item(struct db *db, const char *user_id, const struct market *m,
-			int64_t product_id, int64_t variant_id, int64_t qty, char *why, size_t whylen);
+			int64_t product_id, int64_t variant_id, int64_t qty, int64_t *cart_id,
+			struct verr *e);
+
+/** One line for qty of variant_id (of product_id) priced in m, with its
+ * availability; not_found / validation_failed (not sold in m) otherwise. */
+enum merr cart_line_for(struct db *db, const struct market *m, int64_t product_id,
+			int64_t variant_id, int64_t qty, struct cart_line *l, struct verr *e);
 
 /** Set a line's quantity (0 removes it). Fills *market_id with the cart's
  * market. not_found when the item is not in one of user_id's carts. */
 enum merr cart_set_quantity(struct db *db, const char *user_id, int64_t item_id, int64_t qty,
-			    int64_t *market_id, char *why, size_t whylen);
+			    int64_t *market_id, struct verr *e);
 
 /** Remove every line (after an order). */
 int cart_clear(struct db *db, int64_t cart_id) __attribute__((warn_unused_result));

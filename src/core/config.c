@@ -70,6 +70,8 @@ static const char *check_market(const char *v)
 static const char *check_markets(const char *v)
 {
 	size_t n = strlen(v);
+	if (strcmp(v, "*") == 0)
+		return NULL;
 	if (n == 0)
 		return "must list at least one market";
 	for (size_t i = 0; i < n; i += 3) {
@@ -97,6 +99,14 @@ static const char *check_channels(const char *v)
 			p++;
 	}
 	return NULL;
+}
+
+static const char *check_key_prefix(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return "must not contain spaces or control characters";
+	return strlen(v) <= 64 ? NULL : "must be at most 64 characters";
 }
 
 static const char *check_secret(const char *v)
@@ -165,7 +175,11 @@ static const struct config_var vars[] = {
 	{"DATABASE_READ_URL", NULL, C_STR, "", 0, 0, NULL, check_read_urls,
 	 OFF(database_read_url), "comma-separated PostgreSQL read replicas"},
 	{"REDIS_URL", NULL, C_STR, "redis://localhost:6379/0", 0, 0, NULL, check_redis_url,
-	 OFF(redis_url), "Redis for CACHE_TYPE=redis"},
+	 OFF(redis_url), "Redis for CACHE_TYPE=redis (redis://[:password@]host[:port][/db] or unix:///path)"},
+	{"REDIS_KEY_PREFIX", NULL, C_STR, "mandi:", 0, 0, NULL, check_key_prefix,
+	 OFF(redis_key_prefix), "prefix of every Redis key (several deployments on one Redis)"},
+	{"REDIS_TIMEOUT_MS", NULL, C_INT, "200", 10, 10000, NULL, NULL, OFF(redis_timeout_ms),
+	 "Redis connect and command timeout; past it mandi serves from the database"},
 	{"CACHE_TYPE", NULL, C_ENUM, "memory", 0, 0, "memory|simple|redis|none", NULL,
 	 OFF(cache_type), "cache backend (simple = memory)"},
 	{"STRIPE_SECRET_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(stripe_secret_key),
@@ -192,10 +206,26 @@ static const struct config_var vars[] = {
 	 OFF(alert_notifications), "alert channels: email,slack,sms,webhook,log"},
 	{"DEFAULT_MARKET", NULL, C_STR, "US", 0, 0, NULL, check_market, OFF(default_market),
 	 "market when a request names none"},
-	{"SUPPORTED_MARKETS", NULL, C_STR, "US,IN", 0, 0, NULL, check_markets,
-	 OFF(supported_markets), "markets served"},
+	{"SUPPORTED_MARKETS", NULL, C_STR, "*", 0, 0, NULL, check_markets,
+	 OFF(supported_markets), "markets served: codes (US,IN) or * for every active market row"},
 	{"CURRENCY_API_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(currency_api_key),
 	 "exchange-rate provider key (optional)"},
+	{"USER_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(user_service_url),
+	 "WS1 user service (profile, preferences); empty = not used"},
+	{"AI_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(ai_service_url),
+	 "WS2 AI styling engine; empty = not used"},
+	{"VISION_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(vision_service_url),
+	 "WS3 visual search (similar products, image search); empty = not used"},
+	{"SOCIAL_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(social_service_url),
+	 "WS4 social (trending products); empty = not used"},
+	{"INTEGRATION_TIMEOUT_MS", NULL, C_INT, "800", 50, 30000, NULL, NULL,
+	 OFF(integration_timeout_ms), "budget of one WS1-WS4 call, retries included"},
+	{"INTEGRATION_BREAKER_FAILURES", NULL, C_INT, "5", 1, 1000, NULL, NULL,
+	 OFF(integration_breaker_failures), "consecutive failures that open a service's circuit"},
+	{"INTEGRATION_BREAKER_OPEN_S", NULL, C_INT, "30", 1, 3600, NULL, NULL,
+	 OFF(integration_breaker_open_s), "seconds an open circuit skips the service before one trial call"},
+	{"IMAGE_SEARCH_RATE_LIMIT", NULL, C_INT, "30", 1, 100000, NULL, NULL,
+	 OFF(image_search_rate_limit), "image searches per client per minute (shared over Redis)"},
 	{"JWT_SECRET", NULL, C_SECRET, "mandi-development-secret-change-me", 0, 0, NULL,
 	 check_secret, OFF(jwt_secret), "HS256 secret for bearer tokens"},
 	{"MANDI_THREADS", NULL, C_INT, "0", 0, 1024, NULL, NULL, OFF(threads),
@@ -226,6 +256,38 @@ static const struct config_var vars[] = {
 	 OFF(order_notify_channel), "channel for order confirmation, shipping and delivery messages"},
 	{"RESERVATION_TTL", NULL, C_INT, "900", 30, 86400, NULL, NULL, OFF(reservation_ttl),
 	 "seconds a checkout session holds its stock"},
+	{"PAYMENT_GATEWAY_TIMEOUT_MS", NULL, C_INT, "10000", 100, 120000, NULL, NULL,
+	 OFF(payment_gateway_timeout_ms), "total timeout of one call to a live gateway"},
+	{"PAYMENT_BREAKER_WINDOW_S", NULL, C_INT, "300", 10, 86400, NULL, NULL,
+	 OFF(payment_breaker_window_s), "window over which a gateway's failure rate is measured"},
+	{"PAYMENT_BREAKER_MIN_ATTEMPTS", NULL, C_INT, "20", 1, 1000000, NULL, NULL,
+	 OFF(payment_breaker_min_attempts), "attempts in the window before the breaker may open"},
+	{"PAYMENT_BREAKER_FAILURE_PCT", NULL, C_INT, "5", 1, 100, NULL, NULL,
+	 OFF(payment_breaker_failure_pct), "failure rate (%) above which a gateway is skipped"},
+	{"FRAUD_REVIEW_SCORE", NULL, C_INT, "50", 1, 100, NULL, NULL, OFF(fraud_review_score),
+	 "fraud score from which a payment waits for an admin"},
+	{"FRAUD_REJECT_SCORE", NULL, C_INT, "80", 1, 100, NULL, NULL, OFF(fraud_reject_score),
+	 "fraud score from which a payment is refused"},
+	{"FRAUD_VELOCITY_WINDOW_S", NULL, C_INT, "3600", 60, 604800, NULL, NULL,
+	 OFF(fraud_velocity_window_s), "window of the velocity rules"},
+	{"FRAUD_VELOCITY_USER", NULL, C_INT, "5", 1, 1000000, NULL, NULL, OFF(fraud_velocity_user),
+	 "payments per user in the window before the rule fires"},
+	{"FRAUD_VELOCITY_IP", NULL, C_INT, "30", 1, 1000000, NULL, NULL, OFF(fraud_velocity_ip),
+	 "payments per client IP in the window before the rule fires"},
+	{"FRAUD_VELOCITY_CARD", NULL, C_INT, "4", 1, 1000000, NULL, NULL, OFF(fraud_velocity_card),
+	 "payments per card (instrument) in the window before the rule fires"},
+	{"FRAUD_AMOUNT_MULTIPLE", NULL, C_INT, "5", 2, 1000, NULL, NULL, OFF(fraud_amount_multiple),
+	 "an amount above this multiple of the market norm is suspicious"},
+	{"FRAUD_NORM_US", NULL, C_INT, "10000", 1, 1000000000, NULL, NULL, OFF(fraud_norm_us),
+	 "typical US payment (cents) until 20 real ones exist"},
+	{"FRAUD_NORM_IN", NULL, C_INT, "500000", 1, 1000000000, NULL, NULL, OFF(fraud_norm_in),
+	 "typical IN payment (paise) until 20 real ones exist"},
+	{"FRAUD_NEW_ACCOUNT_S", NULL, C_INT, "86400", 0, 31536000, NULL, NULL,
+	 OFF(fraud_new_account_s), "an account younger than this is new"},
+	{"FRAUD_DECLINES", NULL, C_INT, "3", 1, 1000, NULL, NULL, OFF(fraud_declines),
+	 "declines in 24 h from which the repeated-declines rule fires"},
+	{"SUBSCRIPTION_RETRY_S", NULL, C_INT, "86400", 60, 2592000, NULL, NULL,
+	 OFF(subscription_retry_s), "time between dunning retries of a failed renewal"},
 	{"ALERT_EMAIL_TO", NULL, C_STR, "ops@mandi.local", 0, 0, NULL, NULL, OFF(alert_email_to),
 	 "recipient of alert mail (medium, high and critical alerts)"},
 	{"ALERT_SMS_TO", NULL, C_STR, "", 0, 0, NULL, NULL, OFF(alert_sms_to),
@@ -317,10 +379,16 @@ void config_free(void)
 	}
 }
 
+/* "*" serves every active row of `markets`, so a market added as data (admin
+ * endpoint or seed) goes live with no restart or configuration change; a
+ * list pins the served markets, and an added market then also needs its code
+ * listed. */
 bool config_market_supported(const char *code)
 {
 	if (!code || strlen(code) != 2 || !cfg.supported_markets)
 		return false;
+	if (strcmp(cfg.supported_markets, "*") == 0)
+		return true;
 	for (const char *p = cfg.supported_markets; *p; p += 3) {
 		if (strncmp(p, code, 2) == 0)
 			return true;

@@ -15,6 +15,8 @@ struct config {
 	char *database_url;
 	char *database_read_url;
 	char *redis_url;
+	char *redis_key_prefix;
+	int64_t redis_timeout_ms;
 	char *cache_type;
 	char *stripe_secret_key;
 	char *stripe_publishable_key;
@@ -30,6 +32,14 @@ struct config {
 	char *default_market;
 	char *supported_markets;
 	char *currency_api_key;
+	char *user_service_url;
+	char *ai_service_url;
+	char *vision_service_url;
+	char *social_service_url;
+	int64_t integration_timeout_ms;
+	int64_t integration_breaker_failures;
+	int64_t integration_breaker_open_s;
+	int64_t image_search_rate_limit;
 	char *jwt_secret;
 	int64_t threads;
 	int64_t max_connections;
@@ -45,6 +55,23 @@ struct config {
 	char *notify_sms_url;      /**< sms channel: the SMS provider's webhook URL */
 	char *order_notify_channel; /**< channel for order messages (log, email, webhook…) */
 	int64_t reservation_ttl;   /**< seconds a checkout holds stock */
+	/* payments (issue 5) */
+	int64_t payment_gateway_timeout_ms;
+	int64_t payment_breaker_window_s;
+	int64_t payment_breaker_min_attempts;
+	int64_t payment_breaker_failure_pct;
+	int64_t fraud_review_score;
+	int64_t fraud_reject_score;
+	int64_t fraud_velocity_window_s;
+	int64_t fraud_velocity_user;
+	int64_t fraud_velocity_ip;
+	int64_t fraud_velocity_card;
+	int64_t fraud_amount_multiple;
+	int64_t fraud_norm_us;
+	int64_t fraud_norm_in;
+	int64_t fraud_new_account_s;
+	int64_t fraud_declines;
+	int64_t subscription_retry_s;
 	char *alert_email_to;      /**< alert mail recipient */
 	char *alert_sms_to;        /**< alert SMS recipient */
 	int64_t slow_query_ms;     /**< slow-query log threshold */
@@ -63,7 +90,7 @@ bool config_load(const char *(*getenv_fn)(const char *), char *err, size_t errle
 void config_free(void);
 /** Parse a non-negative decimal with up to 6 fractional digits into millionths. */
 bool config_parse_micro(const char *v, int64_t *out);
-/** Whether code (e.g. "US") is in SUPPORTED_MARKETS. */
+/** Whether code (e.g. "US") is served: listed in SUPPORTED_MARKETS, or that is "*". */
 bool config_market_supported(const char *code);
 /** Write "NAME=value (default …)" lines describing the table, for `mandi config`. */
 void config_describe(int fd);

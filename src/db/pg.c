@@ -322,6 +322,14 @@ const struct db_driver db_pg = {
 			      "setweight(to_tsvector('simple', description), 'D') WHERE id = $1",
 			      NULL},
 		.fts_delete = "UPDATE products SET search_vector = NULL WHERE id = $1",
+		.fts_rebuild = {"UPDATE products SET search_vector = "
+				"setweight(to_tsvector('simple', name), 'A') || "
+				"setweight(to_tsvector('simple', COALESCE((SELECT b.name FROM brands b "
+				"WHERE b.id = products.brand_id), '')), 'B') || "
+				"setweight(to_tsvector('simple', (SELECT c.name FROM categories c "
+				"WHERE c.id = products.category_id) || ' ' || tags), 'C') || "
+				"setweight(to_tsvector('simple', description), 'D') WHERE status = 'active'",
+				NULL},
 		.fts_match = "SELECT id, CAST(ts_rank(search_vector, to_tsquery('simple', $1)) * 1000000 "
 			     "AS BIGINT) FROM products WHERE search_vector @@ to_tsquery('simple', $1)",
 		.fts_quote = "",

@@ -1,6 +1,7 @@
 #include "notify/notify.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,8 +157,16 @@ static const char *deliver(const struct note *n, char *err, size_t errlen)
 	return "unknown channel";
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 bool notify_deliver_due(struct db *db, int64_t now, int batch)
 {
+	pthread_once(&curl_once, curl_init);
 	struct db_res res = {0};
 	if (db_query(db, &res,
 		     "SELECT id, kind, channel, recipient, subject, body, attempts FROM notifications "

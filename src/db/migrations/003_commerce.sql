@@ -44,7 +44,7 @@ CREATE TABLE checkout_sessions (
 	id @ID@,
 	user_id TEXT NOT NULL,
 	market_id BIGINT NOT NULL REFERENCES markets(id),
-	cart_id BIGINT NOT NULL REFERENCES carts(id),
+	cart_id BIGINT REFERENCES carts(id),    -- NULL for a buy-now (POST /api/checkout/express)
 	status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'completed', 'cancelled')),
 	express INTEGER NOT NULL DEFAULT 0,
 	shipping_address_id BIGINT REFERENCES shipping_addresses(id),

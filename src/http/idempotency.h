@@ -1,0 +1,27 @@
+/*
+ * Idempotency-Key middleware (CONTRACT §1) for routes flagged RF_IDEMPOTENT.
+ * The key row (user, key, request hash) is inserted before the handler runs,
+ * under UNIQUE (user_id, idem_key): exactly one request acts. A duplicate
+ * with the same hash waits for that row to be done and replays its status
+ * and body; a different hash gets 409 idempotency_conflict. Server errors
+ * (5xx) are not remembered, so the client may retry them.
+ */
+#ifndef MANDI_IDEMPOTENCY_H
+#define MANDI_IDEMPOTENCY_H
+#include <stdint.h>
+
+#include "http/req.h"
+
+struct db;
+
+/** How long a key is remembered (CONTRACT: at least 24 h). */
+#define IDEMPOTENCY_TTL_S (24 * 3600 + 600)
+
+/** server_hooks.around: run handler under r's Idempotency-Key, if it sent one. */
+void idempotency_around(struct req *r, void (*handler)(struct req *r));
+
+/** Forget keys older than IDEMPOTENCY_TTL_S at now, and pending rows a
+ * crashed process left behind (background job). */
+bool idempotency_cleanup(struct db *db, int64_t now);
+
+#endif
