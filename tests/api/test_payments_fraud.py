@@ -14,6 +14,7 @@ SERVER_ENV = {
     "FRAUD_DECLINES": "2",
     "FRAUD_AMOUNT_MULTIPLE": "5",
     "FRAUD_NORM_US": "10000",
+    "FRAUD_NORM_MIN_SAMPLES": "1000000",  # the configured norm, not this suite's average
     "FRAUD_REVIEW_SCORE": "50",
     "FRAUD_REJECT_SCORE": "80",
 }
