@@ -9,8 +9,8 @@ import time
 
 import catalog_util
 import commerce_util
-from analytics_util import (DAY, alerts_with_key, insert_order, iso, notifications, post_events,
-                            run_jobs, today)
+from analytics_util import (DAY, alerts_with_key, insert_order, insert_orders, iso, notifications,
+                            post_events, run_jobs, today)
 from harness import ROOT, expect, uniq
 
 SERVER_ENV = dict(commerce_util.SERVER_ENV, **{
@@ -431,8 +431,9 @@ def test_alert_conversion_drop(s):
 def test_alert_cart_abandonment_increase(s):
     t0 = today()
     # US: abandonment 50 % then 75 % (a 50 % rise)
-    post_events(s, day_events("US", t0 - 2 * DAY, 40, 20, "add_to_cart") +
-                day_events("US", t0 - DAY, 40, 10, "add_to_cart"))
+    # one request per day: a job running in between sees whole days only
+    post_events(s, day_events("US", t0 - 2 * DAY, 40, 20, "add_to_cart"))
+    post_events(s, day_events("US", t0 - DAY, 40, 10, "add_to_cart"))
     run_jobs(s)
     a = fires_once(s, "cart_abandonment_increase:US", "medium")
     assert a["context"]["previous_bps"] == 5000 and a["context"]["current_bps"] == 7500
@@ -440,11 +441,9 @@ def test_alert_cart_abandonment_increase(s):
 
 def test_alert_order_volume_anomaly(s):
     t0 = today()
-    for d in range(2, 9):
-        for i in range(5):
-            insert_order(s, uniq("IN"), uniq("b"), "IN", 100000, t0 - d * DAY + 600 + i)
-    for i in range(20):
-        insert_order(s, uniq("IN"), uniq("b"), "IN", 100000, t0 - DAY + 600 + i)
+    rows = [(uniq("b"), 100000, t0 - d * DAY + 600 + i) for d in range(2, 9) for i in range(5)]
+    rows += [(uniq("b"), 100000, t0 - DAY + 600 + i) for i in range(20)]
+    insert_orders(s, "IN", rows)
     run_jobs(s)
     a = fires_once(s, "order_volume_anomaly:IN", "medium")
     assert a["context"]["orders"] == 20 and a["context"]["previous_7_days"] == 35
