@@ -1,5 +1,6 @@
 #!/bin/sh
 # Analytics benchmarks (bench/README.md, "Analytics"):
+#  0. metrics_observe() alone, ns per call;
 #  1. metrics middleware cost: GET /api/catalog/products/{id} (cached) with
 #     PERFORMANCE_MONITORING=true vs false, alternating runs;
 #  2. dashboard, funnel and insights reads with EVENTS events loaded through
@@ -39,6 +40,11 @@ start() { # env assignments...
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
 rps() { wrk -t2 -c32 -d"${DUR}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
 
+echo "== 0. the metrics hook alone"
+cc -O2 -std=c17 -D_GNU_SOURCE -Isrc -o "$tmp/metrics_observe" bench/metrics_observe.c build/libmandi.a \
+	$(pkg-config --libs libmicrohttpd jansson libjwt sqlite3 libpq libcurl openssl hiredis) -lpthread -lm
+"$tmp/metrics_observe"
+
 $BIN seed >/dev/null 2>&1
 TOKEN=$($BIN token --sub bench --role admin)
 # one product to read (the demo catalog generator belongs to the catalog area)
@@ -51,6 +57,8 @@ prod=$(api -d '{"merchant_id":'"$mid"',"name":"Linen Summer Dress","brand":"Zara
 stop
 URL="http://127.0.0.1:$PORT/api/catalog/products/$prod?market=US"
 
+READ_CONNS=${READ_CONNS:-1}
+[ "${SKIP_MIDDLEWARE:-0}" = 1 ] && RUNS=0
 echo "== 1. metrics middleware: $URL, wrk -t2 -c32 -d${DUR}s, $RUNS alternating runs"
 on_all=; off_all=
 for i in $(seq "$RUNS"); do
@@ -59,17 +67,17 @@ for i in $(seq "$RUNS"); do
 	echo "run $i: monitoring on $on req/s, off $off req/s"
 	on_all="$on_all $on"; off_all="$off_all $off"
 done
-echo "$on_all" "|" "$off_all" | awk '{ n=0; s1=0; s2=0; for (i=1;i<=NF;i++) { if ($i=="|") { n=i; continue } if (!n) s1+=$i; else s2+=$i }
+[ "$RUNS" -gt 0 ] && echo "$on_all" "|" "$off_all" | awk '{ n=0; s1=0; s2=0; for (i=1;i<=NF;i++) { if ($i=="|") { n=i; continue } if (!n) s1+=$i; else s2+=$i }
 	k=n-1; printf "mean: on %.0f req/s, off %.0f req/s, cost %.2f %%\n", s1/k, s2/k, (s2/k - s1/k) / (s2/k) * 100 }'
 
-echo "== 2. dashboard reads with $EVENTS events"
+echo "== 2. dashboard reads with $EVENTS events, wrk -t1 -c$READ_CONNS -d${DUR}s"
 start
 python3 bench/analytics_load.py "$PORT" "$EVENTS" 4
 for path in "/api/analytics/ecommerce/dashboard?period=monthly" \
 	    "/api/analytics/ecommerce/dashboard?period=daily&market=IN" \
 	    "/api/analytics/ecommerce/conversion-funnel?period=weekly" \
 	    "/api/analytics/behavior/insights?period=weekly"; do
-	out=$(wrk -t1 -c4 -d"${DUR}s" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$path")
+	out=$(wrk -t1 -c"$READ_CONNS" -d"${DUR}s" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$path")
 	echo "$path: $(echo "$out" | awk '/Requests\/sec/ {r=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} END {printf "%s req/s, p50 %s, p99 %s", r, p50, p99}')"
 done
 stop
