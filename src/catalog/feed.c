@@ -313,7 +313,7 @@ static void record_push(struct arena *a, struct record *rec, const char *v, size
 /* A line ends with LF or CRLF; a lone CR is field text. */
 static bool crlf(const char *s, const char *end)
 {
-	return *s == '\r' && (s + 1 == end || s[1] == '\n');
+	return s < end && *s == '\r' && (s + 1 == end || s[1] == '\n');
 }
 
 /*
