@@ -13,6 +13,7 @@ Usage: bench/payments.py [--driver sqlite|pg] [--payments N] [--concurrency C] [
 (--driver pg needs MANDI_TEST_PG_URL.)"""
 import argparse
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -109,10 +110,12 @@ def main():
         s.stop()
         db.drop()
 
-    fake = FakeGateway(stripe_key="sk_live_bench_0123456789").start()
-    fake.delay = a.delay
+    # the fake runs in its own process so its threads do not share our GIL
+    fake = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "api", "fake_gateway.py"),
+                             str(a.delay)], stdout=subprocess.PIPE, text=True)
+    fake_url = fake.stdout.readline().strip()
     db = harness.Database(a.driver)
-    env = dict(QUIET, STRIPE_SECRET_KEY=fake.stripe_key, STRIPE_API_BASE=fake.url,
+    env = dict(QUIET, STRIPE_SECRET_KEY=FakeGateway().stripe_key, STRIPE_API_BASE=fake_url,
                MANDI_DB_POOL=str(a.pool))
     s = harness.Server(db, env=env).start()
     try:
@@ -130,7 +133,8 @@ def main():
     finally:
         s.stop()
         db.drop()
-        fake.stop()
+        fake.terminate()
+        fake.wait()
 
 
 if __name__ == "__main__":
