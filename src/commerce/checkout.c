@@ -564,10 +564,13 @@ static enum merr complete(struct db *db, struct checkout *s, json_t *payment, co
 	int64_t now = time_now();
 	char number[32];
 	order_number_new(s->market->code, now, number, sizeof(number));
+	/* the fraud rules compare the destination with the market */
+	json_t *addr = s->address ? json_loads(s->address, 0, NULL) : NULL;
 	struct pay_charge c = {
 		.user_id = s->user_id, .market = s->market, .payment = payment,
 		.amount = s->totals.total, .idempotency_key = key, .client_ip = ip,
 		.description = number,
+		.shipping_country = json_string_value(json_object_get(addr, "country")),
 	};
 	if ((rc = payment_validate(db, &c, e)) != MERR_OK)
 		goto out;
@@ -601,6 +604,7 @@ static enum merr complete(struct db *db, struct checkout *s, json_t *payment, co
 	s->order_id = o->id;
 out:
 	json_decref(saved);
+	json_decref(addr);
 	return rc;
 }
 

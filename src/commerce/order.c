@@ -42,7 +42,7 @@ static int order_notify(struct db *db, const struct order *o, const char *kind, 
 		snprintf(body, sizeof(body), "Your order %s has shipped with %s, tracking number %s.",
 			 o->order_number, o->carrier, o->tracking_number);
 	else
-		snprintf(body, sizeof(body), "Your order %s (%s) is %s.", o->order_number, total, what);
+		snprintf(body, sizeof(body), "Your order %s (%s) %s.", o->order_number, total, what);
 	return notify_enqueue(db, kind, cfg.order_notify_channel, o->user_id, subject, body);
 }
 
