@@ -13,6 +13,7 @@ Usage: bench/payments.py [--driver sqlite|pg] [--payments N] [--concurrency C] [
 (--driver pg needs MANDI_TEST_PG_URL.)"""
 import argparse
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -32,8 +33,9 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))] if xs else 0
 
 
-def run_clients(s, pv, total, clients, token="tok_visa"):
-    """total payments by `clients` threads at once; returns per-request ms."""
+def run_clients(s, pvs, total, clients, token="tok_visa"):
+    """total payments by `clients` threads at once, client i buying
+    pvs[i % len(pvs)]; returns per-request ms."""
     lat, errors, lock = [], [], threading.Lock()
     per = total // clients
     barrier = threading.Barrier(clients)
@@ -43,6 +45,7 @@ def run_clients(s, pv, total, clients, token="tok_visa"):
         s.token(user)
         barrier.wait()
         for _ in range(per):
+            pv = pvs[i % len(pvs)]
             body = {"market": "US", "product_id": pv[0], "variant_id": pv[1], "quantity": 1,
                     "payment": {"gateway": "stripe", "token": token}, "shipping_address": ADDRESSES["US"]}
             t0 = time.perf_counter()
@@ -83,16 +86,19 @@ def main():
     ap.add_argument("--live-payments", type=int, default=200)
     ap.add_argument("--delay", type=float, default=0.3)
     ap.add_argument("--pool", type=int, default=64, help="MANDI_DB_POOL for the live phase")
+    ap.add_argument("--products", type=int, default=50,
+                    help="distinct products bought (1: every payment on one stock row)")
     a = ap.parse_args()
-    print("# payments bench %s, %d cores, driver %s" % (time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()),
-                                                       os.cpu_count(), a.driver))
+    print("# payments bench %s, %d cores (load %.1f), driver %s, %d products" % (
+        time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), os.cpu_count(), os.getloadavg()[0], a.driver,
+        a.products))
     print("| measure | n | p50 ms | p95 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|")
 
     db = harness.Database(a.driver)
     s = harness.Server(db, env=QUIET).start()
     try:
-        pv = product(s, stock=10 ** 7)
+        pv = [product(s, stock=10 ** 7) for _ in range(a.products)]
         run_clients(s, pv, 40, 4)  # warm-up
         first = max_id(db)
         lat, errors, wall = run_clients(s, pv, a.payments, a.sandbox_clients)
@@ -104,15 +110,17 @@ def main():
         s.stop()
         db.drop()
 
-    fake = FakeGateway(stripe_key="sk_live_bench_0123456789").start()
-    fake.delay = a.delay
+    # the fake runs in its own process so its threads do not share our GIL
+    fake = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "api", "fake_gateway.py"),
+                             str(a.delay)], stdout=subprocess.PIPE, text=True)
+    fake_url = fake.stdout.readline().strip()
     db = harness.Database(a.driver)
-    env = dict(QUIET, STRIPE_SECRET_KEY=fake.stripe_key, STRIPE_API_BASE=fake.url,
+    env = dict(QUIET, STRIPE_SECRET_KEY=FakeGateway().stripe_key, STRIPE_API_BASE=fake_url,
                MANDI_DB_POOL=str(a.pool))
     s = harness.Server(db, env=env).start()
     try:
-        pv = product(s, stock=10 ** 7)
-        run_clients(s, pv, 10, 10)
+        pv = [product(s, stock=10 ** 7) for _ in range(a.products)]
+        run_clients(s, pv, a.concurrency, a.concurrency)  # warm-up: opens the pool's connections
         first = max_id(db)
         lat, errors, wall = run_clients(s, pv, a.live_payments, a.concurrency)
         own, gw = own_times(db, first)
@@ -125,7 +133,8 @@ def main():
     finally:
         s.stop()
         db.drop()
-        fake.stop()
+        fake.terminate()
+        fake.wait()
 
 
 if __name__ == "__main__":

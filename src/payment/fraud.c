@@ -9,7 +9,7 @@
 #include "db/db.h"
 #include "market/market.h"
 
-/* Below FRAUD_cfg.fraud_norm_min_samples recent successful payments the market norm
+/* Below FRAUD_NORM_MIN_SAMPLES recent successful payments the market norm
  * comes from configuration (FRAUD_NORM_US / FRAUD_NORM_IN) */
 #define NORM_WINDOW_S (30 * 86400)
 #define DECLINE_WINDOW_S 86400

@@ -188,19 +188,51 @@ enum merr payment_validate(struct db *db, struct pay_charge *c, struct verr *e)
 
 /* --- health and the circuit breaker ----------------------------------------- */
 
-/* Count one call to a gateway (inside the caller's transaction). */
+/* Count one call to a gateway (inside the caller's transaction): one
+ * insert, no shared row, so concurrent payments do not queue here. */
 static bool record_attempt(struct db *db, const struct market *m, const char *gateway, bool ok,
 			   int64_t us, int64_t now)
 {
 	return db_exec(db,
 		       "INSERT INTO gateway_attempts (market_id, gateway, ok, latency_us, at) "
 		       "VALUES ($1, $2, $3, $4, $5)",
-		       DBV(DI(m->id), DT(gateway), DI(ok), DI(us), DI(now)), NULL) == DB_OK &&
-	       db_exec(db,
-		       "UPDATE payment_gateways SET success_count = success_count + $1, "
-		       "failure_count = failure_count + $2, total_latency_us = total_latency_us + $3 "
-		       "WHERE market_id = $4 AND code = $5",
-		       DBV(DI(ok), DI(!ok), DI(us), DI(m->id), DT(gateway)), NULL) == DB_OK;
+		       DBV(DI(m->id), DT(gateway), DI(ok), DI(us), DI(now)), NULL) == DB_OK;
+}
+
+/* Attempts older than this are folded into the counters and then deleted. */
+#define STATS_SETTLE_S 10
+#define ATTEMPTS_KEEP_S 86400
+
+bool payment_gateway_stats(struct db *db, int64_t now)
+{
+	int64_t upto = 0, keep = now - (ATTEMPTS_KEEP_S > cfg.payment_breaker_window_s
+						? ATTEMPTS_KEEP_S
+						: cfg.payment_breaker_window_s);
+	if (db_scalar(db, &upto, 0, "SELECT COALESCE(MAX(id), 0) FROM gateway_attempts WHERE at <= $1",
+		      DBV(DI(now - STATS_SETTLE_S))) != DB_OK)
+		return false;
+	if (upto == 0)
+		return true;
+#define UNCOUNTED                                                                              \
+	" FROM gateway_attempts a WHERE a.market_id = payment_gateways.market_id AND "          \
+	"a.gateway = payment_gateways.code AND a.id > payment_gateways.counted_attempt_id AND a.id <= $1"
+	bool ok = db_begin(db) == DB_OK &&
+		  db_exec(db,
+			  "UPDATE payment_gateways SET "
+			  "success_count = success_count + (SELECT COUNT(*)" UNCOUNTED " AND a.ok = 1), "
+			  "failure_count = failure_count + (SELECT COUNT(*)" UNCOUNTED " AND a.ok = 0), "
+			  "total_latency_us = total_latency_us + (SELECT COALESCE(SUM(a.latency_us), 0)" UNCOUNTED "), "
+			  "counted_attempt_id = $1 WHERE counted_attempt_id < $1",
+			  DBV(DI(upto)), NULL) == DB_OK &&
+		  db_exec(db,
+			  "DELETE FROM gateway_attempts WHERE at < $1 AND id <= "
+			  "(SELECT COALESCE(MIN(counted_attempt_id), 0) FROM payment_gateways)",
+			  DBV(DI(keep)), NULL) == DB_OK &&
+		  db_commit(db) == DB_OK;
+#undef UNCOUNTED
+	if (!ok)
+		db_rollback(db);
+	return ok;
 }
 
 /* Attempts and failures of a gateway in the breaker's window. */
@@ -364,9 +396,14 @@ int payment_gateway_health(struct db *db, int64_t now, struct pay_gateway_health
 			gw_copy(x->code, sizeof(x->code), ms[i].gateways[g].code);
 			gw_copy(x->kind, sizeof(x->kind), ms[i].gateways[g].kind);
 			struct db_res r;
+			/* the folded-in counters plus the attempts not folded in yet */
 			if (db_query(db, &r,
-				     "SELECT success_count, failure_count, total_latency_us FROM payment_gateways "
-				     "WHERE market_id = $1 AND code = $2",
+				     "SELECT g.success_count + COALESCE(SUM(a.ok), 0), "
+				     "g.failure_count + COALESCE(SUM(1 - a.ok), 0), "
+				     "g.total_latency_us + COALESCE(SUM(a.latency_us), 0) FROM payment_gateways g "
+				     "LEFT JOIN gateway_attempts a ON a.market_id = g.market_id AND a.gateway = g.code "
+				     "AND a.id > g.counted_attempt_id WHERE g.market_id = $1 AND g.code = $2 "
+				     "GROUP BY g.success_count, g.failure_count, g.total_latency_us",
 				     DBV(DI(ms[i].id), DT(x->code))) != DB_OK ||
 			    !window(db, ms[i].id, x->code, now, &x->window_attempts, &x->window_failures)) {
 				free(h);

@@ -187,6 +187,10 @@ struct pay_gateway_health {
 	bool breaker_open;
 };
 
+/** The gateway_stats job: fold settled gateway_attempts into payment_gateways'
+ * counters and delete attempts older than a day (or the breaker window). */
+bool payment_gateway_stats(struct db *db, int64_t now);
+
 /** Health of every market's gateways at now into a malloc'd array; count or -1. */
 int payment_gateway_health(struct db *db, int64_t now, struct pay_gateway_health **out);
 

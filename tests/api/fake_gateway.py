@@ -169,8 +169,10 @@ if __name__ == "__main__":
     f = FakeGateway().start()
     f.delay = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
     print(f.url, flush=True)
+    import signal
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     try:
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
+    finally:
         f.stop()
