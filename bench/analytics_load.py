@@ -4,6 +4,7 @@
 before, 2 markets, many visitors, products and searches. Prints events/s."""
 import http.client
 import json
+import os
 import random
 import sys
 import threading
@@ -49,9 +50,10 @@ def work(seed, n):
     for _ in range(n):
         c.request("POST", "/api/analytics/events", body=batch(rng), headers={"Content-Type": "application/json"})
         r = c.getresponse()
-        r.read()
+        body = r.read()
         if r.status != 202:
-            raise SystemExit("events answered %d" % r.status)
+            print("events answered %d: %s" % (r.status, body[:200]), flush=True)
+            os._exit(1)
         with lock:
             sent[0] += 100
 

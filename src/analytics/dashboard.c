@@ -249,7 +249,7 @@ static bool rollup_one(struct db *db, int64_t day)
 {
 	if (db_begin(db) != DB_OK)
 		return false;
-	if (!rollup_day(db, day) || db_commit(db) != DB_OK) {
+	if (events_lock(db) != DB_OK || !rollup_day(db, day) || db_commit(db) != DB_OK) {
 		db_rollback(db);
 		log_warn("orders rollup failed for day %lld", (long long)day);
 		return false;

@@ -127,6 +127,13 @@ static int store(struct db *db, const struct event *e)
 	return rc;
 }
 
+int events_lock(struct db *db)
+{
+	return db_exec(db,
+		       "UPDATE analytics_state SET value = value + 1 WHERE name = 'counters_writer'",
+		       DBV0, NULL);
+}
+
 int events_store(struct db *db, const struct event *e)
 {
 	if (db_in_tx(db))
@@ -134,7 +141,9 @@ int events_store(struct db *db, const struct event *e)
 	int rc = db_begin(db);
 	if (rc != DB_OK)
 		return rc;
-	rc = store(db, e);
+	rc = events_lock(db);
+	if (rc == DB_OK)
+		rc = store(db, e);
 	if (rc != DB_OK) {
 		db_rollback(db);
 		return rc;
@@ -162,7 +171,7 @@ void analytics_record(struct db *db, const char *event_type, const char *user_id
 		.at = time_now(),
 		.server = true,
 	};
-	if (events_store(db, &e) != DB_OK)
+	if ((db_in_tx(db) && events_lock(db) != DB_OK) || events_store(db, &e) != DB_OK)
 		log_warn("analytics_record: could not store %s", event_type);
 }
 

@@ -38,7 +38,14 @@ bool events_type_ok(const char *type);
 extern const char *const events_funnel_steps[4];
 
 /**
- * Store one event and bump its counters. Runs inside the caller's
+ * Take the counters' writer lock for the open transaction: every
+ * transaction that writes the daily counters calls this first. Returns a db_rc.
+ */
+int events_lock(struct db *db) __attribute__((warn_unused_result));
+
+/**
+ * Store one event and bump its counters (call events_lock first when the
+ * transaction is the caller's). Runs inside the caller's
  * transaction when one is open, else in its own. Returns a db_rc.
  */
 int events_store(struct db *db, const struct event *e) __attribute__((warn_unused_result));

@@ -100,6 +100,11 @@ CREATE TABLE analytics_state (
 	updated_at BIGINT NOT NULL
 );
 
+-- every writer of the daily counters updates this row first, so concurrent
+-- batches queue instead of locking counter rows in different orders
+-- (a deadlock on PostgreSQL)
+INSERT INTO analytics_state (name, value, updated_at) VALUES ('counters_writer', 0, 0);
+
 -- alert rules (the handoff's thresholds); evaluated every minute
 CREATE TABLE alert_rules (
 	id @ID@,
