@@ -1,6 +1,6 @@
 # mandi — one binary, two commands: `make run` and `make test`.
 CC       ?= cc
-PKGS      = libmicrohttpd jansson libjwt sqlite3 libpq libcurl openssl
+PKGS      = libmicrohttpd jansson libjwt sqlite3 libpq libcurl openssl hiredis
 OPT      ?= -O2 -g
 CFLAGS   := $(OPT) $(SANFLAGS) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
             -Isrc -Ibuild/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/postgresql
@@ -14,9 +14,9 @@ MIGR     := $(sort $(wildcard src/db/migrations/*.sql))
 OPENAPI  := $(sort $(wildcard docs/openapi/*.yaml))
 UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 DEB_PKGS  = build-essential pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev \
-            libpq-dev libcurl4-openssl-dev libssl-dev python3 postgresql redis-server wrk nginx-light
+            libpq-dev libcurl4-openssl-dev libssl-dev libhiredis-dev python3 postgresql redis-server wrk nginx-light chromium
 
-.PHONY: all run test unit unit-bins api asan deps clean fuzz bench
+.PHONY: all run test test-cluster unit unit-bins api asan deps clean fuzz bench
 all: $(BUILD)/mandi
 
 # Installs what a fresh Debian 12 machine lacks; a no-op when everything is there.
@@ -62,6 +62,11 @@ test: deps
 	@./tests/run-all.sh $(BUILD)
 
 unit-bins: $(UNIT:tests/unit/%.c=$(BUILD)/tests/%)
+
+# The API suite through nginx to two instances on PostgreSQL + Redis (CI).
+test-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@./tests/run-cluster.sh $(BUILD)
 
 asan:
 	$(MAKE) BUILD=build-asan CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \

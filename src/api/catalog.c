@@ -7,6 +7,7 @@
 
 #include "api/catalog_api.h"
 #include "cache/cache.h"
+#include "catalog/inventory.h"
 #include "catalog/product.h"
 #include "market/merchant.h"
 
@@ -426,7 +427,80 @@ static void get_product(struct req *r)
 	cache_set("product", key, r->out.p, r->out.len, PRODUCT_TTL);
 }
 
+static void write_inventory(struct jw *w, const struct inventory *inv)
+{
+	jw_obj(w);
+	jw_kint(w, "variant_id", inv->variant_id);
+	jw_kint(w, "product_id", inv->product_id);
+	jw_kstr(w, "sku", inv->sku);
+	jw_kint(w, "stock", inv->stock);
+	jw_kint(w, "reserved", inv->reserved);
+	jw_kint(w, "available", inv->stock > inv->reserved ? inv->stock - inv->reserved : 0);
+	jw_kint(w, "low_stock_threshold", inv->low_stock_threshold);
+	jw_kstr(w, "stock_status",
+		stock_status_name(stock_status_of(inv->stock, inv->reserved, inv->low_stock_threshold)));
+	jw_time(w, "updated_at", inv->updated_at);
+	jw_obj_end(w);
+}
+
+/* The variant's stock row if the caller may manage it; replies otherwise. */
+static bool inventory_or_4xx(struct req *r, int64_t *variant_id, struct inventory *inv)
+{
+	if (!req_param_id(r, "variant_id", variant_id))
+		return false;
+	enum merr m = inventory_get(req_db(r), *variant_id, inv);
+	if (m) {
+		reply_error(r, m, NULL, m == MERR_NOT_FOUND ? "no such variant" : NULL);
+		return false;
+	}
+	return merchant_or_403(r, inv->merchant_id);
+}
+
+static void get_inventory(struct req *r)
+{
+	int64_t vid;
+	struct inventory inv;
+	if (!inventory_or_4xx(r, &vid, &inv))
+		return;
+	struct jw w;
+	reply_begin(r, &w);
+	write_inventory(&w, &inv);
+	reply_end(r, 200);
+}
+
+static void put_inventory(struct req *r)
+{
+	static const char *const fields[] = {"stock", "low_stock_threshold", NULL};
+	int64_t vid, stock, threshold;
+	struct inventory inv;
+	json_t *j = req_json_or_400(r, fields);
+	if (!j || !inventory_or_4xx(r, &vid, &inv))
+		return;
+	struct verr e = {0};
+	if (!jsonin_int(j, "stock", false, 0, PRODUCT_MAX_STOCK, -1, &stock, &e) ||
+	    !jsonin_int(j, "low_stock_threshold", false, 0, PRODUCT_MAX_STOCK, -1, &threshold, &e)) {
+		reply_verr(r, &e);
+		return;
+	}
+	if (stock < 0 && threshold < 0) {
+		reply_error(r, MERR_VALIDATION, "stock", "send stock and/or low_stock_threshold");
+		return;
+	}
+	enum merr m = inventory_set(req_db(r), vid, stock, threshold, &inv, &e);
+	if (m) {
+		reply_merr(r, m, &e);
+		return;
+	}
+	catalog_invalidate();
+	struct jw w;
+	reply_begin(r, &w);
+	write_inventory(&w, &inv);
+	reply_end(r, 200);
+}
+
 const struct route routes_catalog[] = {
+	{"GET", "/api/inventory/{variant_id}", get_inventory, ROLE_MERCHANT, RF_NONE, "Stock of a variant (owner/admin)"},
+	{"PUT", "/api/inventory/{variant_id}", put_inventory, ROLE_MERCHANT, RF_NONE, "Set stock or low-stock threshold (owner/admin)"},
 	{"POST", "/api/catalog/products", create_product, ROLE_MERCHANT, RF_NONE, "Create a product (merchant/admin)"},
 	{"GET", "/api/catalog/products/{id}", get_product, ROLE_PUBLIC, RF_NONE, "Product detail"},
 	{"PUT", "/api/catalog/products/{id}", update_product, ROLE_MERCHANT, RF_NONE, "Update a product (owner/admin)"},

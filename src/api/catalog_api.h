@@ -6,4 +6,8 @@
 /** Drop every cached catalog response (after any catalog write). */
 void catalog_invalidate(void);
 
+struct listing_item;
+/** One product summary of a listing, search or collection in market mk. */
+void catalog_write_item(struct jw *w, const struct listing_item *it, const struct market *mk);
+
 #endif

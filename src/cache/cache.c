@@ -16,7 +16,7 @@ static struct named names[CACHE_MAX_NAMES];
 static int nnames;
 static pthread_mutex_t names_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct cache_backend *backends[] = {&cache_memory};
+static const struct cache_backend *backends[] = {&cache_memory, &cache_redis};
 
 bool cache_init(const char *type, const char *url, size_t max_bytes)
 {
@@ -105,6 +105,13 @@ void cache_clear(const char *cache)
 {
 	if (backend)
 		backend->bump(cache);
+}
+
+int64_t cache_incr(const char *key, int ttl_s)
+{
+	if (!backend || !backend->incr)
+		return -1;
+	return backend->incr(key, ttl_s);
 }
 
 void cache_note_eviction(int idx, size_t bytes)

@@ -1,7 +1,7 @@
 /*
  * Named caches of rendered bytes (product detail, listings, search…) behind
  * one interface; backends are tables of function pointers (memory.c: LRU +
- * TTL in process; redis.c later). Each named cache counts hits, misses and
+ * TTL in process; redis.c: shared by every instance). Each named cache counts hits, misses and
  * evictions. cache_clear(name) invalidates a whole named cache at once by
  * bumping its generation, which every instance sees.
  */
@@ -28,11 +28,15 @@ struct cache_backend {
 	/** Current generation of a named cache (bumped by clear). */
 	int64_t (*generation)(const char *name);
 	void (*bump)(const char *name);
+	/** Shared counter: add one to key (expiring after ttl_s) and return the
+	 * new value, or -1 when unavailable. NULL for process-local backends. */
+	int64_t (*incr)(const char *key, int ttl_s);
 	const char *(*status)(void);
 	void (*shutdown)(void);
 };
 
 extern const struct cache_backend cache_memory;
+extern const struct cache_backend cache_redis;
 
 /** Start the configured backend (CACHE_TYPE); "none" disables caching. */
 bool cache_init(const char *type, const char *url, size_t max_bytes);
@@ -45,6 +49,9 @@ void cache_set(const char *cache, const char *key, const void *val, size_t len, 
 void cache_del(const char *cache, const char *key);
 /** Invalidate every entry of a named cache. */
 void cache_clear(const char *cache);
+/** Add one to a counter shared by every instance (rate limits); -1 when the
+ * backend has no shared counters or cannot be reached right now. */
+int64_t cache_incr(const char *key, int ttl_s);
 /** Counters per named cache; returns how many were written. */
 int cache_stats(struct cache_stats *out, int max);
 /** Record an eviction for the cache with index idx (called by backends). */

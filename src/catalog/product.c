@@ -49,6 +49,17 @@ int64_t category_id_of(struct db *db, const char *slug)
 	return id;
 }
 
+int64_t brand_id_of(struct db *db, const char *name)
+{
+	char slug[128];
+	catalog_slugify(name, slug, sizeof(slug));
+	const char *sp = slug; /* DT() tests its argument for NULL */
+	int64_t id = 0;
+	if (!*slug || db_scalar(db, &id, 0, "SELECT id FROM brands WHERE slug = $1", DBV(DT(sp))) != DB_OK)
+		return 0;
+	return id;
+}
+
 int64_t brand_ensure(struct db *db, const char *name)
 {
 	char slug[128];
@@ -406,14 +417,8 @@ bool product_reindex_all(struct db *db)
 	if (db_exec(db, "DELETE FROM product_market", DBV0, NULL) != DB_OK ||
 	    db_exec(db, sql, DBV0, NULL) != DB_OK)
 		return false;
-	/* the per-product statements, over every active product: one pass each */
-	struct db_res r;
-	if (db_query(db, &r, "SELECT id FROM products WHERE status = 'active' ORDER BY id", DBV0) != DB_OK)
-		return false;
-	bool ok = true;
-	for (int i = 0; ok && i < r.nrows; i++)
-		for (int k = 0; ok && k < 2 && d->fts_index[k]; k++)
-			ok = db_exec(db, d->fts_index[k], DBV(DI(db_int(&r, i, 0))), NULL) == DB_OK;
-	db_res_free(&r);
-	return ok;
+	for (int i = 0; i < 2 && d->fts_rebuild[i]; i++)
+		if (db_exec(db, d->fts_rebuild[i], DBV0, NULL) != DB_OK)
+			return false;
+	return true;
 }

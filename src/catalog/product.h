@@ -125,6 +125,8 @@ bool product_reindex_all(struct db *db) __attribute__((warn_unused_result));
 
 /** Category id for a slug, 0 when unknown. */
 int64_t category_id_of(struct db *db, const char *slug);
+/** Brand id for a name or slug ("Levi's" and "levi-s" match), 0 when unknown. */
+int64_t brand_id_of(struct db *db, const char *name);
 /** Brand id for a name, creating the brand when new; 0 on error. */
 int64_t brand_ensure(struct db *db, const char *name);
 /** URL slug of a name into out ("Levi's Denim" → "levi-s-denim"). */

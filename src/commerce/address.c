@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "market/market.h"
 
 static bool all_digits(const char *s, size_t n)
 {
@@ -64,8 +65,10 @@ bool address_from_json(json_t *j, const char *prefix, struct address *a, struct 
 		return false;
 	char field[96];
 	snprintf(field, sizeof(field), "%scountry", prefix);
-	if (strcmp(a->country, "US") != 0 && strcmp(a->country, "IN") != 0)
-		return verr_set(e, MERR_VALIDATION, field, "country must be US or IN");
+	/* markets are data: we ship to the countries we serve as markets, so a
+	 * market added by an admin (e.g. DE) takes addresses with no code change */
+	if (!market_get(a->country))
+		return verr_set(e, MERR_VALIDATION, field, "country must be a market we ship to, e.g. US or IN");
 	if (!address_postal_ok(a->country, a->postal_code)) {
 		snprintf(field, sizeof(field), "%spostal_code", prefix);
 		return verr_set(e, MERR_VALIDATION, field,

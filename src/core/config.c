@@ -70,6 +70,8 @@ static const char *check_market(const char *v)
 static const char *check_markets(const char *v)
 {
 	size_t n = strlen(v);
+	if (strcmp(v, "*") == 0)
+		return NULL;
 	if (n == 0)
 		return "must list at least one market";
 	for (size_t i = 0; i < n; i += 3) {
@@ -99,6 +101,14 @@ static const char *check_channels(const char *v)
 	return NULL;
 }
 
+static const char *check_key_prefix(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return "must not contain spaces or control characters";
+	return strlen(v) <= 64 ? NULL : "must be at most 64 characters";
+}
+
 static const char *check_secret(const char *v)
 {
 	return strlen(v) >= 16 ? NULL : "must be at least 16 characters";
@@ -118,6 +128,45 @@ static const char *check_smtp_url(const char *v)
 		       : "must be an smtp:// or smtps:// URL";
 }
 
+/* A positive decimal with at most 6 fractional digits, e.g. 83.25. */
+static const char *check_rate(const char *v)
+{
+	int64_t micro;
+	return config_parse_micro(v, &micro) && micro > 0
+		       ? NULL
+		       : "must be a positive decimal number with at most 6 decimals";
+}
+
+bool config_parse_micro(const char *v, int64_t *out)
+{
+	int64_t whole = 0, frac = 0, scale = 1000000;
+	const char *p = v;
+	if (!*p)
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > 1000000000)
+			return false;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (p == v)
+		return false;
+	if (*p == '.') {
+		const char *f = ++p;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (p - f >= 6)
+				return false;
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+		if (p == f)
+			return false;
+	}
+	if (*p)
+		return false;
+	*out = whole * 1000000 + frac;
+	return true;
+}
+
 #define OFF(f) offsetof(struct config, f)
 static const struct config_var vars[] = {
 	{"PORT", NULL, C_INT, "5006", 1, 65535, NULL, NULL, OFF(port), "HTTP port"},
@@ -126,7 +175,11 @@ static const struct config_var vars[] = {
 	{"DATABASE_READ_URL", NULL, C_STR, "", 0, 0, NULL, check_read_urls,
 	 OFF(database_read_url), "comma-separated PostgreSQL read replicas"},
 	{"REDIS_URL", NULL, C_STR, "redis://localhost:6379/0", 0, 0, NULL, check_redis_url,
-	 OFF(redis_url), "Redis for CACHE_TYPE=redis"},
+	 OFF(redis_url), "Redis for CACHE_TYPE=redis (redis://[:password@]host[:port][/db] or unix:///path)"},
+	{"REDIS_KEY_PREFIX", NULL, C_STR, "mandi:", 0, 0, NULL, check_key_prefix,
+	 OFF(redis_key_prefix), "prefix of every Redis key (several deployments on one Redis)"},
+	{"REDIS_TIMEOUT_MS", NULL, C_INT, "200", 10, 10000, NULL, NULL, OFF(redis_timeout_ms),
+	 "Redis connect and command timeout; past it mandi serves from the database"},
 	{"CACHE_TYPE", NULL, C_ENUM, "memory", 0, 0, "memory|simple|redis|none", NULL,
 	 OFF(cache_type), "cache backend (simple = memory)"},
 	{"STRIPE_SECRET_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(stripe_secret_key),
@@ -153,10 +206,26 @@ static const struct config_var vars[] = {
 	 OFF(alert_notifications), "alert channels: email,slack,sms,webhook,log"},
 	{"DEFAULT_MARKET", NULL, C_STR, "US", 0, 0, NULL, check_market, OFF(default_market),
 	 "market when a request names none"},
-	{"SUPPORTED_MARKETS", NULL, C_STR, "US,IN", 0, 0, NULL, check_markets,
-	 OFF(supported_markets), "markets served"},
+	{"SUPPORTED_MARKETS", NULL, C_STR, "*", 0, 0, NULL, check_markets,
+	 OFF(supported_markets), "markets served: codes (US,IN) or * for every active market row"},
 	{"CURRENCY_API_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(currency_api_key),
 	 "exchange-rate provider key (optional)"},
+	{"USER_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(user_service_url),
+	 "WS1 user service (profile, preferences); empty = not used"},
+	{"AI_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(ai_service_url),
+	 "WS2 AI styling engine; empty = not used"},
+	{"VISION_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(vision_service_url),
+	 "WS3 visual search (similar products, image search); empty = not used"},
+	{"SOCIAL_SERVICE_URL", NULL, C_STR, "", 0, 0, NULL, check_http_url, OFF(social_service_url),
+	 "WS4 social (trending products); empty = not used"},
+	{"INTEGRATION_TIMEOUT_MS", NULL, C_INT, "800", 50, 30000, NULL, NULL,
+	 OFF(integration_timeout_ms), "budget of one WS1-WS4 call, retries included"},
+	{"INTEGRATION_BREAKER_FAILURES", NULL, C_INT, "5", 1, 1000, NULL, NULL,
+	 OFF(integration_breaker_failures), "consecutive failures that open a service's circuit"},
+	{"INTEGRATION_BREAKER_OPEN_S", NULL, C_INT, "30", 1, 3600, NULL, NULL,
+	 OFF(integration_breaker_open_s), "seconds an open circuit skips the service before one trial call"},
+	{"IMAGE_SEARCH_RATE_LIMIT", NULL, C_INT, "30", 1, 100000, NULL, NULL,
+	 OFF(image_search_rate_limit), "image searches per client per minute (shared over Redis)"},
 	{"JWT_SECRET", NULL, C_SECRET, "mandi-development-secret-change-me", 0, 0, NULL,
 	 check_secret, OFF(jwt_secret), "HS256 secret for bearer tokens"},
 	{"MANDI_THREADS", NULL, C_INT, "0", 0, 1024, NULL, NULL, OFF(threads),
@@ -219,6 +288,16 @@ static const struct config_var vars[] = {
 	 "declines in 24 h from which the repeated-declines rule fires"},
 	{"SUBSCRIPTION_RETRY_S", NULL, C_INT, "86400", 60, 2592000, NULL, NULL,
 	 OFF(subscription_retry_s), "time between dunning retries of a failed renewal"},
+	{"ALERT_EMAIL_TO", NULL, C_STR, "ops@mandi.local", 0, 0, NULL, NULL, OFF(alert_email_to),
+	 "recipient of alert mail (medium, high and critical alerts)"},
+	{"ALERT_SMS_TO", NULL, C_STR, "", 0, 0, NULL, NULL, OFF(alert_sms_to),
+	 "phone number for critical alerts through the sms channel"},
+	{"SLOW_QUERY_MS", NULL, C_INT, "100", 0, 600000, NULL, NULL, OFF(slow_query_ms),
+	 "statements slower than this go to the slow-query log (0 logs every statement)"},
+	{"EXCHANGE_RATE_USD_INR", NULL, C_STR, "83.00", 0, 0, NULL, check_rate,
+	 OFF(exchange_rate_usd_inr), "rupees per US dollar for dashboard figures combined in USD"},
+	{"ANALYTICS_EVENTS_PER_MINUTE", NULL, C_INT, "120", 1, 1000000, NULL, NULL,
+	 OFF(analytics_events_per_minute), "POST /api/analytics/events requests per client address per minute"},
 };
 #undef OFF
 
@@ -300,10 +379,16 @@ void config_free(void)
 	}
 }
 
+/* "*" serves every active row of `markets`, so a market added as data (admin
+ * endpoint or seed) goes live with no restart or configuration change; a
+ * list pins the served markets, and an added market then also needs its code
+ * listed. */
 bool config_market_supported(const char *code)
 {
 	if (!code || strlen(code) != 2 || !cfg.supported_markets)
 		return false;
+	if (strcmp(cfg.supported_markets, "*") == 0)
+		return true;
 	for (const char *p = cfg.supported_markets; *p; p += 3) {
 		if (strncmp(p, code, 2) == 0)
 			return true;

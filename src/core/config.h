@@ -15,6 +15,8 @@ struct config {
 	char *database_url;
 	char *database_read_url;
 	char *redis_url;
+	char *redis_key_prefix;
+	int64_t redis_timeout_ms;
 	char *cache_type;
 	char *stripe_secret_key;
 	char *stripe_publishable_key;
@@ -30,6 +32,14 @@ struct config {
 	char *default_market;
 	char *supported_markets;
 	char *currency_api_key;
+	char *user_service_url;
+	char *ai_service_url;
+	char *vision_service_url;
+	char *social_service_url;
+	int64_t integration_timeout_ms;
+	int64_t integration_breaker_failures;
+	int64_t integration_breaker_open_s;
+	int64_t image_search_rate_limit;
 	char *jwt_secret;
 	int64_t threads;
 	int64_t max_connections;
@@ -62,6 +72,11 @@ struct config {
 	int64_t fraud_new_account_s;
 	int64_t fraud_declines;
 	int64_t subscription_retry_s;
+	char *alert_email_to;      /**< alert mail recipient */
+	char *alert_sms_to;        /**< alert SMS recipient */
+	int64_t slow_query_ms;     /**< slow-query log threshold */
+	char *exchange_rate_usd_inr; /**< INR per USD, decimal text */
+	int64_t analytics_events_per_minute; /**< events endpoint limit per client address */
 };
 
 extern struct config cfg;
@@ -73,7 +88,9 @@ extern struct config cfg;
 bool config_load(const char *(*getenv_fn)(const char *), char *err, size_t errlen);
 /** Free the strings config_load allocated. */
 void config_free(void);
-/** Whether code (e.g. "US") is in SUPPORTED_MARKETS. */
+/** Parse a non-negative decimal with up to 6 fractional digits into millionths. */
+bool config_parse_micro(const char *v, int64_t *out);
+/** Whether code (e.g. "US") is served: listed in SUPPORTED_MARKETS, or that is "*". */
 bool config_market_supported(const char *code);
 /** Write "NAME=value (default …)" lines describing the table, for `mandi config`. */
 void config_describe(int fd);

@@ -34,6 +34,8 @@ struct db_val {
 
 #define DI(x) ((struct db_val){.t = DB_INT, .i = (x)})
 #define DT(x) ((struct db_val){.t = (x) ? DB_TEXT : DB_NULL, .s = (x)})
+/** A text value known not to be NULL (char arrays, where DT's test warns). */
+#define DS(x) ((struct db_val){.t = DB_TEXT, .s = (x)})
 #define DR(x) ((struct db_val){.t = DB_REAL, .d = (x)})
 #define DN ((struct db_val){.t = DB_NULL})
 /** Parameter list for db_query/db_exec: DBV(DI(1), DT("x")). */
@@ -61,6 +63,7 @@ struct db_dialect {
 	 * fts_and, each wrapped in fts_quote and followed by fts_prefix. */
 	const char *fts_index[2];  /**< statements (NULL = none) that (re)index product $1 */
 	const char *fts_delete;    /**< drop product $1 from the index */
+	const char *fts_rebuild[2]; /**< statements (NULL = none) that reindex every active product */
 	/** SELECT product id, integer rank (higher = better) matching query $1 */
 	const char *fts_match;
 	const char *fts_quote;     /**< "\"" or "" */

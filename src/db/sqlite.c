@@ -264,6 +264,11 @@ const struct db_driver db_sqlite = {
 			      "FROM products p JOIN categories c ON c.id = p.category_id "
 			      "LEFT JOIN brands b ON b.id = p.brand_id WHERE p.id = $1"},
 		.fts_delete = "DELETE FROM product_fts WHERE rowid = $1",
+		.fts_rebuild = {"DELETE FROM product_fts",
+				"INSERT INTO product_fts (rowid, name, brand, category, tags, description) "
+				"SELECT p.id, p.name, COALESCE(b.name, ''), c.name, p.tags, p.description "
+				"FROM products p JOIN categories c ON c.id = p.category_id "
+				"LEFT JOIN brands b ON b.id = p.brand_id WHERE p.status = 'active'"},
 		/* bm25 is lower-is-better; weights favour name, then brand */
 		.fts_match = "SELECT rowid, CAST(-bm25(product_fts, 10.0, 6.0, 3.0, 3.0, 1.0) * 1000000 "
 			     "AS INTEGER) FROM product_fts WHERE product_fts MATCH $1",

@@ -46,12 +46,12 @@ void job_release(struct db *db, const char *name)
 		log_warn("job %s: could not release lease", name);
 }
 
-static bool run_one(const struct job *j, int64_t now, bool force)
+static bool run_one(const struct job *j, int64_t now, bool force, bool leased)
 {
 	struct db *db = db_acquire();
 	bool ok = true;
 	int64_t ttl = force ? 30 : j->interval_s;
-	if (job_lease(db, j->name, ttl, now)) {
+	if (!leased || job_lease(db, j->name, ttl, now)) {
 		int64_t t0 = time_mono_us();
 		ok = j->run(db, now);
 		if (db_in_tx(db))
@@ -61,7 +61,7 @@ static bool run_one(const struct job *j, int64_t now, bool force)
 			log_warn("job %s failed after %lld us", j->name, (long long)us);
 		else
 			log_debug("job %s ran in %lld us", j->name, (long long)us);
-		if (force)
+		if (force && leased)
 			job_release(db, j->name);
 	}
 	db_release(db);
@@ -72,12 +72,15 @@ void jobs_tick(void)
 {
 	int64_t mono = time_mono_us() / 1000000;
 	int i = 0;
-	for (const struct job *const *t = job_tables; *t; t++) {
-		for (const struct job *j = *t; j->name && i < MAX_JOBS; j++, i++) {
-			if (last_try[i] && mono - last_try[i] < j->interval_s)
-				continue;
-			last_try[i] = mono;
-			run_one(j, time_now(), false);
+	const struct job *const *lists[] = {job_tables, job_tables_local};
+	for (int l = 0; l < 2; l++) {
+		for (const struct job *const *t = lists[l]; *t; t++) {
+			for (const struct job *j = *t; j->name && i < MAX_JOBS; j++, i++) {
+				if (last_try[i] && mono - last_try[i] < j->interval_s)
+					continue;
+				last_try[i] = mono;
+				run_one(j, time_now(), false, l == 0);
+			}
 		}
 	}
 }
@@ -85,8 +88,10 @@ void jobs_tick(void)
 int jobs_run_all(int64_t now)
 {
 	int failed = 0;
-	for (const struct job *const *t = job_tables; *t; t++)
-		for (const struct job *j = *t; j->name; j++)
-			failed += !run_one(j, now, true);
+	const struct job *const *lists[] = {job_tables, job_tables_local};
+	for (int l = 0; l < 2; l++)
+		for (const struct job *const *t = lists[l]; *t; t++)
+			for (const struct job *j = *t; j->name; j++)
+				failed += !run_one(j, now, true, l == 0);
 	return failed;
 }

@@ -22,6 +22,10 @@ struct job {
 
 /** Each area's jobs, NULL-terminated list of {0}-terminated tables. */
 extern const struct job *const job_tables[];
+/** Jobs that run in every process without a lease, because they refresh
+ * process-local state each instance needs itself (the market snapshot).
+ * Same shape, same scheduler. */
+extern const struct job *const job_tables_local[];
 
 /**
  * Take or renew the lease `name` for ttl_s seconds at `now`. True when this

@@ -8,6 +8,7 @@ extern const struct job jobs_commerce[];
 extern const struct job jobs_payments[];
 extern const struct job jobs_analytics[];
 extern const struct job jobs_platform[];
+extern const struct job jobs_platform_local[];
 
 const struct job *const job_tables[] = {
 	jobs_catalog,
@@ -15,5 +16,10 @@ const struct job *const job_tables[] = {
 	jobs_payments,
 	jobs_analytics,
 	jobs_platform,
+	NULL,
+};
+
+const struct job *const job_tables_local[] = {
+	jobs_platform_local,
 	NULL,
 };

@@ -30,6 +30,57 @@ static void copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
+void market_write_fields(struct jw *w, const struct market *m)
+{
+	char disp[48];
+	jw_kint(w, "id", m->id);
+	jw_kstr(w, "code", m->code);
+	jw_kstr(w, "name", m->name);
+	jw_kstr(w, "currency", m->currency);
+	jw_kint(w, "tax_rate_bps", m->tax_rate_bps);
+	jw_kreal(w, "tax_rate", (double)m->tax_rate_bps / 10000.0);
+	jw_kbool(w, "prices_include_tax", m->prices_include_tax);
+	jw_kint(w, "free_shipping_threshold", m->free_shipping_threshold);
+	jw_kstr(w, "free_shipping_threshold_display",
+		money_format_to(disp, sizeof(disp), m->free_shipping_threshold, m->currency));
+	jw_key(w, "gateways");
+	jw_arr(w);
+	for (int g = 0; g < m->ngateways; g++)
+		jw_str(w, m->gateways[g].code);
+	jw_arr_end(w);
+	jw_key(w, "payment_gateways");
+	jw_arr(w);
+	for (int g = 0; g < m->ngateways; g++) {
+		jw_obj(w);
+		jw_kstr(w, "code", m->gateways[g].code);
+		jw_kstr(w, "name", m->gateways[g].name);
+		jw_kstr(w, "kind", m->gateways[g].kind);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "shipping_methods");
+	jw_arr(w);
+	for (int k = 0; k < m->nshipping; k++) {
+		const struct market_shipping *sm = &m->shipping[k];
+		jw_obj(w);
+		jw_kstr(w, "code", sm->code);
+		jw_kstr(w, "name", sm->name);
+		jw_kint(w, "cost", sm->cost);
+		jw_kstr(w, "cost_display", money_format_to(disp, sizeof(disp), sm->cost, m->currency));
+		jw_kstr(w, "currency", m->currency);
+		jw_kint(w, "min_days", sm->min_days);
+		jw_kint(w, "max_days", sm->max_days);
+		jw_kstr(w, "carrier", sm->carrier);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_kbool(w, "cod_support", m->cod_supported);
+	jw_key(w, "languages");
+	jw_raw(w, m->languages, strlen(m->languages));
+	jw_kstr(w, "business_hours", m->business_hours);
+	jw_kstr(w, "timezone", m->timezone);
+}
+
 static void render(struct snapshot *s)
 {
 	struct buf b;
@@ -40,55 +91,8 @@ static void render(struct snapshot *s)
 	jw_key(&w, "data");
 	jw_arr(&w);
 	for (int i = 0; i < s->n; i++) {
-		const struct market *m = &s->markets[i];
-		char disp[48];
 		jw_obj(&w);
-		jw_kint(&w, "id", m->id);
-		jw_kstr(&w, "code", m->code);
-		jw_kstr(&w, "name", m->name);
-		jw_kstr(&w, "currency", m->currency);
-		jw_kint(&w, "tax_rate_bps", m->tax_rate_bps);
-		jw_kreal(&w, "tax_rate", (double)m->tax_rate_bps / 10000.0);
-		jw_kbool(&w, "prices_include_tax", m->prices_include_tax);
-		jw_kint(&w, "free_shipping_threshold", m->free_shipping_threshold);
-		jw_kstr(&w, "free_shipping_threshold_display",
-			money_format_to(disp, sizeof(disp), m->free_shipping_threshold, m->currency));
-		jw_key(&w, "gateways");
-		jw_arr(&w);
-		for (int g = 0; g < m->ngateways; g++)
-			jw_str(&w, m->gateways[g].code);
-		jw_arr_end(&w);
-		jw_key(&w, "payment_gateways");
-		jw_arr(&w);
-		for (int g = 0; g < m->ngateways; g++) {
-			jw_obj(&w);
-			jw_kstr(&w, "code", m->gateways[g].code);
-			jw_kstr(&w, "name", m->gateways[g].name);
-			jw_kstr(&w, "kind", m->gateways[g].kind);
-			jw_obj_end(&w);
-		}
-		jw_arr_end(&w);
-		jw_key(&w, "shipping_methods");
-		jw_arr(&w);
-		for (int k = 0; k < m->nshipping; k++) {
-			const struct market_shipping *sm = &m->shipping[k];
-			jw_obj(&w);
-			jw_kstr(&w, "code", sm->code);
-			jw_kstr(&w, "name", sm->name);
-			jw_kint(&w, "cost", sm->cost);
-			jw_kstr(&w, "cost_display", money_format_to(disp, sizeof(disp), sm->cost, m->currency));
-			jw_kstr(&w, "currency", m->currency);
-			jw_kint(&w, "min_days", sm->min_days);
-			jw_kint(&w, "max_days", sm->max_days);
-			jw_kstr(&w, "carrier", sm->carrier);
-			jw_obj_end(&w);
-		}
-		jw_arr_end(&w);
-		jw_kbool(&w, "cod_support", m->cod_supported);
-		jw_key(&w, "languages");
-		jw_raw(&w, m->languages, strlen(m->languages));
-		jw_kstr(&w, "business_hours", m->business_hours);
-		jw_kstr(&w, "timezone", m->timezone);
+		market_write_fields(&w, &s->markets[i]);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -165,7 +169,20 @@ bool market_reload(struct db *db)
 	db_res_free(&sh);
 	render(s);
 	pthread_mutex_lock(&reload_mu);
-	s->older = atomic_load(&current);
+	struct snapshot *cur = atomic_load(&current);
+	/* instances reload every few seconds (jobs/platform.c); an unchanged
+	 * snapshot is dropped here, so superseded ones (kept until exit, since
+	 * readers may still hold them) accumulate only when markets change */
+	if (cur && cur->n == s->n && cur->json_len == s->json_len &&
+	    memcmp(cur->json, s->json, s->json_len) == 0 &&
+	    memcmp(cur->markets, s->markets, (size_t)s->n * sizeof(struct market)) == 0) {
+		pthread_mutex_unlock(&reload_mu);
+		free(s->markets);
+		free(s->json);
+		free(s);
+		return true;
+	}
+	s->older = cur;
 	atomic_store(&current, s);
 	pthread_mutex_unlock(&reload_mu);
 	return true;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct db;
+struct jw;
 
 #define MARKET_MAX_GATEWAYS 8
 #define MARKET_MAX_SHIPPING 8
@@ -57,6 +58,9 @@ const struct market *market_get(const char *code);
 const struct market *market_by_id(int64_t id);
 /** All markets in the snapshot, in id order; *n gets the count. */
 const struct market *market_all(int *n);
+/** Write one market's fields as GET /api/ecommerce/markets shows them, into
+ * an object the caller opened (so it can add its own fields). */
+void market_write_fields(struct jw *w, const struct market *m);
 /** Pre-rendered body of GET /api/ecommerce/markets. */
 const char *market_list_json(size_t *len);
 /** A market's gateway by code, or NULL when the market does not offer it. */

@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -17,6 +18,14 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("MANDI_BIN", os.path.join(ROOT, "build", "mandi"))
 JWT_SECRET = "test-secret-0123456789abcdef"
+
+
+class Skip(Exception):
+    """Raised by a test that does not apply to this run (e.g. PostgreSQL-only)."""
+
+
+def skip(reason):
+    raise Skip(reason)
 
 
 def free_port():
@@ -198,6 +207,98 @@ class Server:
 
     def admin(self):
         return self.token("admin-1", "admin")
+
+
+NGINX_CONF = """
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+{body}
+    server {{
+        listen 127.0.0.1:{port};
+        include {dir}/mandi-locations.conf;
+    }}
+}}
+"""
+
+
+class Cluster(Server):
+    """Several `mandi serve` processes on one database (and one Redis when
+    MANDI_TEST_REDIS_URL is set) behind nginx, standing in for one Server:
+    requests go to nginx, which spreads them round-robin, so a test's
+    consecutive requests land on different instances. The nginx configuration
+    is deploy/nginx.conf's upstream and locations with test ports and paths."""
+
+    def __init__(self, db, env=None, seed_args=(), instances=2):
+        env = dict(env or {})
+        redis = os.environ.get("MANDI_TEST_REDIS_URL")
+        base = {}
+        if redis:
+            # one key prefix per database: modules never see each other's entries
+            base = {"CACHE_TYPE": "redis", "REDIS_URL": redis,
+                    "REDIS_KEY_PREFIX": "t-" + uuid.uuid4().hex[:10] + ":"}
+        base.update(env)
+        super().__init__(db, env=base, seed_args=seed_args)
+        self.members = [Server(db, env=base, seed_args=seed_args) for _ in range(instances)]
+        # not under db.tmp (0700): nginx workers may run as nobody and buffer
+        # request bodies in here
+        self.nginx_dir = tempfile.mkdtemp(prefix="mandi-nginx-")
+        os.chmod(self.nginx_dir, 0o777)
+        self.nginx = None
+
+    def start(self, seed=True):
+        if seed:
+            self.run("seed", *self.seed_args)
+        for m in self.members:
+            m.start(seed=False)
+        deploy = open(os.path.join(ROOT, "deploy", "nginx.conf")).read()
+        body = deploy.split("# --- begin http ---")[1].split("# --- end http ---")[0]
+        head, rest = body.split("# instances:begin")
+        body = head + "".join("server 127.0.0.1:%d;\n    " % m.port for m in self.members) + \
+            rest.split("# instances:end")[1]
+        locations = deploy.split("# --- begin locations ---")[1].split("# --- end locations ---")[0]
+        with open(os.path.join(self.nginx_dir, "mandi-locations.conf"), "w") as f:
+            f.write(locations)
+        conf = os.path.join(self.nginx_dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(dir=self.nginx_dir, port=self.port, body=body))
+        self.nginx = subprocess.Popen(["nginx", "-p", self.nginx_dir, "-e", self.nginx_dir + "/error.log",
+                                       "-c", conf, "-g", "daemon off;"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                if self.get("/health").status in (200, 503):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+            if self.nginx.poll() is not None:
+                raise RuntimeError("nginx exited: " + self.nginx.stderr.read().decode()[-2000:])
+        raise RuntimeError("nginx did not start")
+
+    def stop(self, sig=15):
+        if self.nginx and self.nginx.poll() is None:
+            self.nginx.send_signal(signal.SIGQUIT)
+            try:
+                self.nginx.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.nginx.kill()
+                self.nginx.wait()
+        self.nginx = None
+        for m in self.members:
+            m.stop(sig)
+        shutil.rmtree(self.nginx_dir, ignore_errors=True)
+
+    def logs(self):
+        return "".join(m.logs() for m in self.members)
 
 
 def expect(resp, status, code=None):

@@ -5,6 +5,10 @@ server (one per module), on the driver given by --driver (sqlite | pg).
 A module may define SERVER_ENV (dict) and SEED_ARGS (list) for its server,
 and opt out of the shared server with SHARED_SERVER = False (its tests then
 receive the Database and start what they need).
+With --cluster N each module's server is N instances on one database (and
+one Redis when MANDI_TEST_REDIS_URL is set) behind nginx (harness.Cluster),
+so every test runs against the scaled-out deployment; --only-shared skips
+the modules that start their own processes.
 Prints one line per test and a closing 'N passed, N failed' line."""
 import argparse
 import importlib.util
@@ -30,11 +34,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", default="sqlite", choices=["sqlite", "pg"])
     ap.add_argument("-k", default="", help="only tests whose name contains this")
+    ap.add_argument("--cluster", type=int, default=int(os.environ.get("MANDI_TEST_CLUSTER", "0")),
+                    help="N > 0: each module's server is N instances on one database behind "
+                         "nginx (and Redis when MANDI_TEST_REDIS_URL is set)")
+    ap.add_argument("--only-shared", action="store_true",
+                    help="skip modules that start their own processes (SHARED_SERVER = False)")
     ap.add_argument("modules", nargs="*")
     args = ap.parse_args()
     paths = args.modules or sorted(
         os.path.join(HERE, f) for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
-    passed = failed = 0
+    passed = failed = skipped = 0
     failures = []
     t0 = time.time()
     for path in paths:
@@ -43,19 +52,30 @@ def main():
                  if n.startswith("test_") and callable(getattr(mod, n)) and args.k in n]
         if not tests:
             continue
+        if args.only_shared and not getattr(mod, "SHARED_SERVER", True):
+            print("SKIP [%s] %s (starts its own processes)" % (args.driver, mod.__name__), flush=True)
+            continue
         db = harness.Database(args.driver)
         srv = None
         try:
-            if getattr(mod, "SHARED_SERVER", True):
+            if getattr(mod, "SHARED_SERVER", True) and args.cluster > 0:
+                srv = harness.Cluster(db, env=getattr(mod, "SERVER_ENV", None),
+                                      seed_args=getattr(mod, "SEED_ARGS", ()),
+                                      instances=args.cluster).start()
+            elif getattr(mod, "SHARED_SERVER", True):
                 srv = harness.Server(db, env=getattr(mod, "SERVER_ENV", None),
                                      seed_args=getattr(mod, "SEED_ARGS", ())).start()
             for name, fn in tests:
-                label = "[%s] %s::%s" % (args.driver, mod.__name__, name)
+                where = args.driver + ("+nginx" if args.cluster and srv else "")
+                label = "[%s] %s::%s" % (where, mod.__name__, name)
                 start = time.time()
                 try:
                     fn(srv if srv else db)
                     passed += 1
                     print("PASS %s (%.2fs)" % (label, time.time() - start), flush=True)
+                except harness.Skip as e:
+                    skipped += 1
+                    print("SKIP %s: %s" % (label, e), flush=True)
                 except Exception:
                     failed += 1
                     tb = traceback.format_exc()
@@ -78,10 +98,11 @@ def main():
                 if failed and os.environ.get("MANDI_TEST_SHOW_LOGS"):
                     print(srv.logs()[-4000:])
             db.drop()
-    print("api suite (%s) took %.1fs" % (args.driver, time.time() - t0))
+    mode = " through nginx to %d instances" % args.cluster if args.cluster else ""
+    print("api suite (%s%s) took %.1fs" % (args.driver, mode, time.time() - t0))
     for label, _ in failures:
         print("failed: " + label)
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 

@@ -1,0 +1,357 @@
+#include "catalog/search.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/money.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+
+const char *const listing_sort_names[] = {"popular", "newest", "price_asc", "price_desc", "relevance",
+					  NULL};
+
+/* Sort key column and direction per sort, indexed by enum listing_sort. */
+static const struct {
+	const char *key;
+	bool asc;
+} sorts[] = {
+	{"l.popularity", false},
+	{"l.created_at", false},
+	{"l.price", true},
+	{"l.price", false},
+	{"m.rank", false},
+};
+
+/* Price bands for the price facet, per currency (minor units). */
+static const struct {
+	const char *currency;
+	int64_t bounds[4];
+} bands[] = {
+	{"USD", {2500, 5000, 10000, 20000}},
+	{"INR", {100000, 250000, 500000, 1000000}},
+};
+#define NBANDS 5
+
+/* SQL under construction with its bound parameters. */
+struct sqlb {
+	struct buf b;
+	struct db_val p[LISTING_MAX_CATEGORIES + 16];
+	int n;
+};
+
+static int param(struct sqlb *s, struct db_val v)
+{
+	s->p[s->n] = v;
+	return ++s->n;
+}
+
+/* The WITH clause of a search. The match text is $1 because the driver's
+ * fts_match SQL names it so: call first, before any other parameter. */
+static void with_match(struct db *db, struct sqlb *s, const struct listing_query *q)
+{
+	if (q->match) {
+		param(s, DT(q->match));
+		buf_printf(&s->b, "WITH m(id, rank) AS (%s) ", db_conn_dialect(db)->fts_match);
+	}
+}
+
+/* FROM + WHERE shared by the page and facet queries; joins go between. */
+static void from_where(struct sqlb *s, const struct listing_query *q, const char *joins)
+{
+	buf_adds(&s->b, " FROM product_market l");
+	if (q->match)
+		buf_adds(&s->b, " JOIN m ON m.id = l.product_id");
+	buf_adds(&s->b, joins);
+	buf_printf(&s->b, " WHERE l.market_id = $%d", param(s, DI(q->market_id)));
+	if (q->ncategories) {
+		buf_adds(&s->b, " AND l.category_id IN (");
+		for (int i = 0; i < q->ncategories; i++)
+			buf_printf(&s->b, "%s$%d", i ? ", " : "", param(s, DI(q->category_ids[i])));
+		buf_adds(&s->b, ")");
+	}
+	if (q->brand_id)
+		buf_printf(&s->b, " AND l.brand_id = $%d", param(s, DI(q->brand_id)));
+	if (q->min_price >= 0)
+		buf_printf(&s->b, " AND l.price >= $%d", param(s, DI(q->min_price)));
+	if (q->max_price >= 0)
+		buf_printf(&s->b, " AND l.price <= $%d", param(s, DI(q->max_price)));
+	/* one variant sold in the market must satisfy every variant filter */
+	if (q->size || q->color || q->in_stock) {
+		buf_adds(&s->b, " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp "
+				"ON pp.variant_id = v.id AND pp.market_id = l.market_id");
+		if (q->in_stock)
+			buf_adds(&s->b, " JOIN inventory i ON i.variant_id = v.id");
+		buf_adds(&s->b, " WHERE v.product_id = l.product_id");
+		if (q->size)
+			buf_printf(&s->b, " AND LOWER(v.size) = LOWER($%d)", param(s, DT(q->size)));
+		if (q->color)
+			buf_printf(&s->b, " AND LOWER(v.color) = LOWER($%d)", param(s, DT(q->color)));
+		if (q->in_stock)
+			buf_adds(&s->b, " AND i.stock - i.reserved > 0");
+		buf_adds(&s->b, ")");
+	}
+}
+
+static const char ITEM_COLS[] =
+	"SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
+	"l.created_at, (SELECT v.images FROM product_variants v WHERE v.product_id = "
+	"l.product_id ORDER BY v.id LIMIT 1), (SELECT MAX(CASE WHEN i.stock - i.reserved > "
+	"i.low_stock_threshold THEN 2 WHEN i.stock - i.reserved > 0 THEN 1 ELSE 0 END) "
+	"FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id AND "
+	"pp.market_id = l.market_id JOIN inventory i ON i.variant_id = v.id WHERE "
+	"v.product_id = l.product_id)";
+static const char ITEM_JOINS[] = " JOIN products p ON p.id = l.product_id JOIN categories c ON "
+				 "c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id";
+
+static void item_row(struct arena *a, const struct db_res *r, int i, struct listing_item *it)
+{
+	it->id = db_int(r, i, 0);
+	it->name = arena_strdup(a, db_text(r, i, 1));
+	it->brand = arena_strdup(a, db_text(r, i, 2));
+	it->category = arena_strdup(a, db_text(r, i, 3));
+	it->price = db_int(r, i, 4);
+	it->price_max = db_int(r, i, 5);
+	it->sort_key = db_int(r, i, 6);
+	it->brand_id = db_int(r, i, 7);
+	it->created_at = db_int(r, i, 8);
+	it->images = arena_strdup(a, db_text(r, i, 9));
+	it->stock = (int)db_int(r, i, 10);
+}
+
+int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
+		struct listing_item **items)
+{
+	struct sqlb s = {.n = 0};
+	buf_init(&s.b, 16384);
+	const char *key = sorts[q->sort].key;
+	bool asc = sorts[q->sort].asc;
+	with_match(db, &s, q);
+	buf_printf(&s.b, ITEM_COLS, key);
+	from_where(&s, q, ITEM_JOINS);
+	if (q->after) {
+		int k = param(&s, DI(q->after_key));
+		int i = param(&s, DI(q->after_id));
+		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, asc ? '>' : '<', k, i);
+	}
+	buf_printf(&s.b, " ORDER BY %s %s, l.product_id %s LIMIT $%d", key, asc ? "ASC" : "DESC",
+		   asc ? "ASC" : "DESC", param(&s, DI(q->limit + 1)));
+	struct db_res r;
+	int rc = db_query(db, &r, s.b.p, s.p, s.n);
+	buf_free(&s.b);
+	if (rc != DB_OK)
+		return -1;
+	struct listing_item *it = arena_alloc(a, sizeof(*it) * (size_t)(r.nrows + 1));
+	for (int i = 0; i < r.nrows; i++)
+		item_row(a, &r, i, &it[i]);
+	int n = r.nrows;
+	db_res_free(&r);
+	*items = it;
+	return n;
+}
+
+int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int64_t *ids, int n,
+		   struct listing_item **items)
+{
+	struct listing_item *it = arena_alloc(a, sizeof(*it) * (size_t)(n + 1));
+	int k = 0;
+	struct buf sql;
+	buf_init(&sql, 8192);
+	buf_printf(&sql, ITEM_COLS, "l.popularity");
+	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.product_id = $2", ITEM_JOINS);
+	/* collections are short: one indexed lookup per product keeps the order */
+	for (int i = 0; i < n; i++) {
+		struct db_res r;
+		if (db_query(db, &r, sql.p, DBV(DI(market_id), DI(ids[i]))) != DB_OK) {
+			buf_free(&sql);
+			return -1;
+		}
+		if (r.nrows)
+			item_row(a, &r, 0, &it[k++]);
+		db_res_free(&r);
+	}
+	buf_free(&sql);
+	*items = it;
+	return k;
+}
+
+/* Add count to value in a facet being accumulated (few distinct values). */
+static void facet_add(struct arena *a, struct facet *f, int *cap, const char *value,
+		      const char *label, int64_t count)
+{
+	for (int i = 0; i < f->n; i++)
+		if (strcmp(f->v[i].value, value) == 0) {
+			f->v[i].count += count;
+			return;
+		}
+	if (f->n == *cap) {
+		int nc = *cap ? *cap * 2 : 16;
+		struct facet_value *nv = arena_alloc(a, sizeof(*nv) * (size_t)nc);
+		if (f->n)
+			memcpy(nv, f->v, sizeof(*nv) * (size_t)f->n);
+		f->v = nv;
+		*cap = nc;
+	}
+	f->v[f->n++] = (struct facet_value){arena_strdup(a, value), arena_strdup(a, label), count};
+}
+
+static int cmp_count(const void *x, const void *y)
+{
+	const struct facet_value *a = x, *b = y;
+	if (a->count != b->count)
+		return a->count < b->count ? 1 : -1;
+	return strcmp(a->value, b->value);
+}
+
+/* Sizes or colours: products with at least one such variant sold here. */
+static bool variant_facet(struct db *db, struct arena *a, const struct listing_query *q,
+			  const char *col, struct facet *f)
+{
+	struct sqlb s = {.n = 0};
+	buf_init(&s.b, 16384);
+	with_match(db, &s, q);
+	buf_printf(&s.b, "SELECT LOWER(v2.%s), COUNT(DISTINCT l.product_id)", col);
+	from_where(&s, q,
+		   " JOIN product_variants v2 ON v2.product_id = l.product_id JOIN product_prices pp2 "
+		   "ON pp2.variant_id = v2.id AND pp2.market_id = l.market_id");
+	buf_printf(&s.b, " AND v2.%s IS NOT NULL GROUP BY LOWER(v2.%s)", col, col);
+	struct db_res r;
+	int rc = db_query(db, &r, s.b.p, s.p, s.n);
+	buf_free(&s.b);
+	if (rc != DB_OK)
+		return false;
+	int cap = 0;
+	for (int i = 0; i < r.nrows; i++)
+		facet_add(a, f, &cap, db_text(&r, i, 0), db_text(&r, i, 0), db_int(&r, i, 1));
+	db_res_free(&r);
+	qsort(f->v, (size_t)f->n, sizeof(*f->v), cmp_count);
+	return true;
+}
+
+bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
+		    const char *currency, struct facets *out)
+{
+	memset(out, 0, sizeof(*out));
+	static const char *const names[] = {"brand", "category", "size", "color", "price"};
+	for (int i = 0; i < FACET__COUNT; i++)
+		out->f[i].name = names[i];
+	const int64_t *bb = bands[0].bounds;
+	for (size_t i = 0; i < sizeof(bands) / sizeof(bands[0]); i++)
+		if (strcmp(bands[i].currency, currency) == 0)
+			bb = bands[i].bounds;
+
+	/* brand × category × price band in one grouped query, split in C */
+	struct sqlb s = {.n = 0};
+	buf_init(&s.b, 16384);
+	with_match(db, &s, q);
+	int b0 = param(&s, DI(bb[0])), b1 = param(&s, DI(bb[1])), b2 = param(&s, DI(bb[2])),
+	    b3 = param(&s, DI(bb[3]));
+	buf_printf(&s.b,
+		   "SELECT COALESCE(b.slug, ''), COALESCE(b.name, ''), c.slug, c.name, CASE WHEN l.price < "
+		   "$%d THEN 0 WHEN l.price < $%d THEN 1 WHEN l.price < $%d THEN 2 WHEN l.price < $%d "
+		   "THEN 3 ELSE 4 END AS band, COUNT(*)",
+		   b0, b1, b2, b3);
+	from_where(&s, q,
+		   " JOIN categories c ON c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id");
+	buf_adds(&s.b, " GROUP BY b.slug, b.name, c.slug, c.name, band");
+	struct db_res r;
+	int rc = db_query(db, &r, s.b.p, s.p, s.n);
+	buf_free(&s.b);
+	if (rc != DB_OK)
+		return false;
+	int capb = 0, capc = 0, capp = 0;
+	int64_t per_band[NBANDS] = {0};
+	for (int i = 0; i < r.nrows; i++) {
+		int64_t n = db_int(&r, i, 5);
+		out->total += n;
+		if (*db_text(&r, i, 0))
+			facet_add(a, &out->f[FACET_BRAND], &capb, db_text(&r, i, 0), db_text(&r, i, 1), n);
+		facet_add(a, &out->f[FACET_CATEGORY], &capc, db_text(&r, i, 2), db_text(&r, i, 3), n);
+		int64_t band = db_int(&r, i, 4);
+		if (band >= 0 && band < NBANDS)
+			per_band[band] += n;
+	}
+	db_res_free(&r);
+	/* price bands in ascending order, value "min-max" as the filters take it */
+	for (int i = 0; i < NBANDS; i++) {
+		if (!per_band[i])
+			continue;
+		char val[48], lab[96], lo[32], hi[32];
+		int64_t from = i ? bb[i - 1] : 0;
+		money_format_to(lo, sizeof(lo), from, currency);
+		if (i < NBANDS - 1) {
+			money_format_to(hi, sizeof(hi), bb[i], currency);
+			snprintf(val, sizeof(val), "%lld-%lld", (long long)from, (long long)bb[i] - 1);
+			snprintf(lab, sizeof(lab), "%s - %s", lo, hi);
+		} else {
+			snprintf(val, sizeof(val), "%lld-", (long long)from);
+			snprintf(lab, sizeof(lab), "%s and up", lo);
+		}
+		facet_add(a, &out->f[FACET_PRICE], &capp, val, lab, per_band[i]);
+	}
+	qsort(out->f[FACET_BRAND].v, (size_t)out->f[FACET_BRAND].n, sizeof(struct facet_value), cmp_count);
+	qsort(out->f[FACET_CATEGORY].v, (size_t)out->f[FACET_CATEGORY].n, sizeof(struct facet_value),
+	      cmp_count);
+	return variant_facet(db, a, q, "size", &out->f[FACET_SIZE]) &&
+	       variant_facet(db, a, q, "color", &out->f[FACET_COLOR]);
+}
+
+char *search_match_query(struct db *db, struct arena *a, const char *text)
+{
+	const struct db_dialect *d = db_conn_dialect(db);
+	struct buf b;
+	buf_init(&b, 4096);
+	int terms = 0;
+	const unsigned char *s = (const unsigned char *)text;
+	while (*s && terms < SEARCH_MAX_TERMS) {
+		/* a word: ASCII letters/digits and any UTF-8 multi-byte letter */
+		while (*s && !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			       (*s >= '0' && *s <= '9') || *s >= 0x80))
+			s++;
+		const unsigned char *w = s;
+		while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		       *s >= 0x80)
+			s++;
+		if (s == w)
+			break;
+		if (terms++)
+			buf_adds(&b, d->fts_and);
+		buf_adds(&b, d->fts_quote);
+		for (const unsigned char *c = w; c < s && c - w < 64; c++)
+			buf_addc(&b, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c));
+		buf_adds(&b, d->fts_quote);
+		buf_adds(&b, d->fts_prefix);
+	}
+	char *out = terms ? arena_strdup(a, b.p) : NULL;
+	buf_free(&b);
+	return out;
+}
+
+int category_subtree(struct db *db, const char *slug, int64_t *ids, int max)
+{
+	struct db_res r;
+	if (db_query(db, &r, "SELECT id, parent_id, slug FROM categories ORDER BY id", DBV0) != DB_OK)
+		return 0;
+	int n = 0;
+	for (int i = 0; i < r.nrows && !n; i++)
+		if (strcmp(db_text(&r, i, 2), slug) == 0)
+			ids[n++] = db_int(&r, i, 0);
+	/* breadth-first: every category whose parent is already in the set */
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < r.nrows && n < max; i++)
+			if (db_int(&r, i, 1) == ids[k])
+				ids[n++] = db_int(&r, i, 0);
+	db_res_free(&r);
+	return n;
+}
+
+bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
+		    const char *user_id)
+{
+	return db_exec(db,
+		       "INSERT INTO search_log (market_id, query, results, user_id, created_at) "
+		       "VALUES ($1, $2, $3, $4, $5)",
+		       DBV(DI(market_id), DT(query), DI(results), DT(user_id), DI(time_now())),
+		       NULL) == DB_OK;
+}

@@ -1,0 +1,58 @@
+/*
+ * Product discovery that asks the platform's services first and falls back
+ * on mandi's own data (no HTTP here: api/platform.c encodes the results).
+ *
+ * - similar products: WS3 visual search, else the same category in the
+ *   market ranked by brand match and popularity;
+ * - image search: WS3, else the market's most popular products (optionally
+ *   in one category) — a fallback the response labels as such;
+ * - trending: WS4, else the `trending_products` snapshot the trending-refresh
+ *   job computes from our own data (computed live when the job has not run).
+ *
+ * Every result says which source answered and, when it is a fallback, why.
+ */
+#ifndef MANDI_INTEGRATION_DISCOVER_H
+#define MANDI_INTEGRATION_DISCOVER_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct db;
+struct market;
+
+#define DISCOVER_MAX 50
+
+/** A product as lists show it, priced in the market. */
+struct product_card {
+	int64_t id;
+	char name[160];
+	char category[48];
+	char brand[80];
+	int64_t price;  /**< lowest variant price in the market */
+	double score;   /**< the source's ranking score */
+};
+
+/** A ranked list and where it came from. */
+struct discover_result {
+	struct product_card items[DISCOVER_MAX];
+	int n;
+	const char *source;          /**< "vision", "social", "catalog", "trending_snapshot", … */
+	const char *fallback_reason; /**< NULL when the service answered */
+	int64_t service_us;          /**< time spent waiting for the service */
+};
+
+/** Products like product_id. MERR_NOT_FOUND when it is not sold in the market. */
+enum merr discover_similar(struct db *db, const struct market *m, int64_t product_id, int limit,
+			   struct discover_result *out) __attribute__((warn_unused_result));
+/** Products matching an image (request_json is forwarded to the vision service). */
+enum merr discover_image_search(struct db *db, const struct market *m, const char *request_json,
+				const char *category, int limit, struct discover_result *out)
+	__attribute__((warn_unused_result));
+/** Trending products in the market. */
+enum merr discover_trending(struct db *db, const struct market *m, int limit,
+			    struct discover_result *out) __attribute__((warn_unused_result));
+/** Recompute the trending snapshot of every market (the trending-refresh job). */
+bool discover_refresh_trending(struct db *db, int64_t now);
+
+#endif

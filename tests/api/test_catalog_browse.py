@@ -1,0 +1,172 @@
+"""Catalog: listings (filters, sorts, keyset pages), search (ranking,
+prefixes, filters, facets, search log)."""
+from urllib.parse import quote
+
+from harness import expect, uniq
+from catalog_util import make_merchant, create
+
+
+def pages(s, url, limit=3):
+    seen, cursor = [], None
+    while True:
+        page = expect(s.get(url + "&limit=%d" % limit + ("&cursor=" + cursor if cursor else "")), 200)
+        assert len(page["data"]) <= limit
+        seen += page["data"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return seen
+
+
+def seed_brand(s, n=10):
+    """n products of a fresh brand with varied prices, sizes, colours and stock."""
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    made = []
+    for i in range(n):
+        price = 1000 + (i % 4) * 1000  # ties on purpose
+        v = [{"sku": uniq("S"), "size": ["S", "M", "L"][i % 3], "color": ["red", "blue"][i % 2],
+              "stock": 0 if i % 5 == 0 else 10, "prices": {"US": price, "IN": price * 50}}]
+        made.append(create(s, tok, mid, name="Item %d" % i, brand=brand, variants=v,
+                           category="tops" if i % 2 else "dresses"))
+    return brand, made, mid, tok
+
+
+def test_listing_pages_return_every_item_once_in_each_sort(s):
+    brand, made, _, _ = seed_brand(s, 11)
+    ids = {p["id"] for p in made}
+    for sort in ("popular", "newest", "price_asc", "price_desc"):
+        seen = pages(s, "/api/catalog/products?market=US&brand=%s&sort=%s" % (brand, sort))
+        got = [p["id"] for p in seen]
+        assert len(got) == len(set(got)) == 11, sort
+        assert set(got) == ids
+        prices = [p["price"] for p in seen]
+        if sort == "price_asc":
+            assert prices == sorted(prices)
+        if sort == "price_desc":
+            assert prices == sorted(prices, reverse=True)
+    first = expect(s.get("/api/catalog/products?market=US&brand=%s&limit=2" % brand), 200)
+    expect(s.get("/api/catalog/products?market=US&brand=%s&sort=newest&cursor=%s"
+                 % (brand, first["next_cursor"])), 400, "validation_failed")
+
+
+def test_listing_filters(s):
+    brand, made, _, _ = seed_brand(s, 10)
+    base = "/api/catalog/products?market=US&limit=100&brand=" + brand
+
+    def ids(q):
+        return sorted(p["id"] for p in expect(s.get(base + q), 200)["data"])
+
+    all_ids = sorted(p["id"] for p in made)
+    assert ids("") == all_ids
+    assert ids("&category=tops") == sorted(p["id"] for i, p in enumerate(made) if i % 2)
+    assert ids("&min_price=2000&max_price=3000") == sorted(
+        p["id"] for i, p in enumerate(made) if 2000 <= 1000 + (i % 4) * 1000 <= 3000)
+    assert ids("&size=m") == sorted(p["id"] for i, p in enumerate(made) if i % 3 == 1)
+    assert ids("&color=RED") == sorted(p["id"] for i, p in enumerate(made) if i % 2 == 0)
+    assert ids("&in_stock=true") == sorted(p["id"] for i, p in enumerate(made) if i % 5)
+    assert ids("&in_stock=true&size=S&color=red") == sorted(
+        p["id"] for i, p in enumerate(made) if i % 5 and i % 3 == 0 and i % 2 == 0)
+    item = expect(s.get(base + "&sort=price_asc&limit=1"), 200)["data"][0]
+    assert item["price"] == 1000 and item["price_display"] == "$10.00" and item["currency"] == "USD"
+    assert item["brand"] == brand and item["stock_status"] in ("in_stock", "out_of_stock")
+    inr = expect(s.get(base.replace("market=US", "market=IN") + "&sort=price_asc&limit=1"), 200)["data"][0]
+    assert inr["currency"] == "INR" and inr["price"] == 50000 and inr["price_display"] == "\u20b9500.00"
+
+
+def test_listing_market_availability(s):
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    us_only = create(s, tok, mid, brand=brand, variants=[{"sku": uniq("S"), "stock": 1, "prices": {"US": 100}}])
+    both = create(s, tok, mid, brand=brand)
+    us = [p["id"] for p in expect(s.get("/api/catalog/products?market=US&brand=" + brand), 200)["data"]]
+    inn = [p["id"] for p in expect(s.get("/api/catalog/products?market=IN&brand=" + brand), 200)["data"]]
+    assert set(us) == {us_only["id"], both["id"]} and inn == [both["id"]]
+
+
+def test_listing_bad_input(s):
+    for q, field, code in [("", "market", "validation_failed"), ("market=XX", "market", "unknown_market"),
+                           ("market=US&category=nope", "category", "validation_failed"),
+                           ("market=US&brand=" + uniq("nobrand"), "brand", "validation_failed"),
+                           ("market=US&sort=cheapest", "sort", "validation_failed"),
+                           ("market=US&sort=relevance", "sort", "validation_failed"),
+                           ("market=US&min_price=-1", "min_price", "validation_failed"),
+                           ("market=US&min_price=abc", "min_price", "validation_failed"),
+                           ("market=US&min_price=500&max_price=100", "min_price", "validation_failed"),
+                           ("market=US&in_stock=maybe", "in_stock", "validation_failed"),
+                           ("market=US&limit=0", "limit", "validation_failed"),
+                           ("market=US&cursor=garbage", "cursor", "validation_failed")]:
+        r = expect(s.get("/api/catalog/products?" + q), 400, code)
+        assert r["error"]["field"] == field, (q, r)
+
+
+def test_listing_cache_invalidated_by_write(s):
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    p = create(s, tok, mid, brand=brand)
+    url = "/api/catalog/products?market=US&brand=" + brand
+    assert expect(s.get(url), 200)["data"][0]["name"] == "Linen Summer Dress"
+    expect(s.get(url), 200)
+    expect(s.put("/api/catalog/products/%d" % p["id"], {"name": "Renamed Dress"}, token=tok), 200)
+    assert expect(s.get(url), 200)["data"][0]["name"] == "Renamed Dress"
+    expect(s.delete("/api/catalog/products/%d" % p["id"], token=tok), 200)
+    assert expect(s.get(url), 200)["data"] == []
+
+
+def test_search_ranks_best_match_first_and_prefixes(s):
+    mid, tok = make_merchant(s)
+    word = "zq" + uniq("w").split("-")[1][:6]  # a word no other product has
+    weak = create(s, tok, mid, name="Plain Shirt", description="goes well with a %s belt" % word)
+    strong = create(s, tok, mid, name="%s Wrap Dress" % word.capitalize())
+    r = expect(s.get("/api/catalog/search?market=US&q=" + word), 200)
+    assert [p["id"] for p in r["data"]] == [strong["id"], weak["id"]]
+    assert r["total"] == 2 and r["query"] == word
+    pre = expect(s.get("/api/catalog/search?market=US&q=" + word[:5]), 200)
+    assert [p["id"] for p in pre["data"]][:2] == [strong["id"], weak["id"]]
+    two = expect(s.get("/api/catalog/search?market=US&q=" + quote(word + " wrap")), 200)
+    assert [p["id"] for p in two["data"]] == [strong["id"]]
+
+
+def test_search_summer_prefix(s):
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    p = create(s, tok, mid, name="Summerset Maxi", brand=brand)
+    r = expect(s.get("/api/catalog/search?market=US&q=summ&brand=" + brand), 200)
+    assert [x["id"] for x in r["data"]] == [p["id"]]
+
+
+def test_search_filters_facets_and_pages(s):
+    brand, made, _, _ = seed_brand(s, 10)
+    r = expect(s.get("/api/catalog/search?market=US&q=item&brand=%s&limit=100" % brand), 200)
+    assert r["total"] == 10 and len(r["data"]) == 10
+    f = r["facets"]
+    assert f["brand"] == [{"value": f["brand"][0]["value"], "label": brand, "count": 10}]
+    assert {c["value"]: c["count"] for c in f["category"]} == {"tops": 5, "dresses": 5}
+    assert {c["value"]: c["count"] for c in f["size"]} == {"s": 4, "m": 3, "l": 3}
+    assert {c["value"]: c["count"] for c in f["color"]} == {"red": 5, "blue": 5}
+    assert sum(c["count"] for c in f["price"]) == 10
+    assert f["price"][0]["value"] == "0-2499" and f["price"][0]["count"] == 6
+    filtered = expect(s.get("/api/catalog/search?market=US&q=item&in_stock=true&category=tops&brand=" + brand), 200)
+    assert filtered["total"] == sum(1 for i in range(10) if i % 2 and i % 5)
+    seen = pages(s, "/api/catalog/search?market=US&q=item&brand=" + brand, limit=3)
+    assert sorted(p["id"] for p in seen) == sorted(p["id"] for p in made)
+
+
+def test_search_records_queries_with_result_counts(s):
+    nothing = "qqxz" + uniq("n").split("-")[1]
+    r = expect(s.get("/api/catalog/search?market=IN&q=" + nothing, user="shopper-9"), 200)
+    assert r["total"] == 0 and r["data"] == [] and r["next_cursor"] is None
+    expect(s.get("/api/catalog/search?market=IN&q=" + nothing), 200)  # cached, still logged
+    rows = s.db.sql("SELECT results, user_id FROM search_log WHERE query = '%s' ORDER BY id" % nothing)
+    assert rows == [["0", "shopper-9"], ["0", ""]]
+
+
+def test_search_bad_input(s):
+    expect(s.get("/api/catalog/search?market=US"), 400, "validation_failed")
+    expect(s.get("/api/catalog/search?market=US&q=" + quote("!!! ***")), 400, "validation_failed")
+    expect(s.get("/api/catalog/search?market=XX&q=dress"), 400, "unknown_market")
+    expect(s.get("/api/catalog/search?market=US&q=" + "a" * 201), 400, "validation_failed")
+    # hostile text is only ever data
+    expect(s.get("/api/catalog/search?market=US&q=" + quote('"')), 400, "validation_failed")
+    for q in ['"dress', "dress OR", "NEAR(a b)", "a:*", "x' OR 1=1 --", "\u00e9t\u00e9", "col:val"]:
+        r = s.get("/api/catalog/search?market=US&q=" + quote(q))
+        assert r.status == 200, (q, r)
