@@ -792,6 +792,17 @@ enum merr payment_void(struct db *db, int64_t transaction_id, const char *reason
 	return MERR_OK;
 }
 
+enum merr payment_cod_collected(struct db *db, int64_t transaction_id)
+{
+	int64_t n = 0;
+	if (db_exec(db,
+		    "UPDATE payment_transactions SET status = 'succeeded', payment_status = 'paid', "
+		    "captured = amount, updated_at = $1 WHERE id = $2 AND gateway = 'cod' AND status = 'pending'",
+		    DBV(DI(time_now()), DI(transaction_id)), &n) != DB_OK)
+		return MERR_INTERNAL;
+	return n == 1 ? MERR_OK : MERR_INVALID_STATE;
+}
+
 /* --- webhooks ----------------------------------------------------------------------- */
 
 const char *payment_webhook_signature_header(const char *gateway)

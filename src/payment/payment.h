@@ -137,6 +137,15 @@ enum merr payment_refund(struct db *db, int64_t transaction_id, int64_t amount, 
 			 const char *by, const char *idempotency_key, struct pay_refund *out,
 			 struct verr *e) __attribute__((warn_unused_result));
 
+/**
+ * Cash on delivery collected (the courier has the money): the pending COD
+ * transaction becomes succeeded and captured, so it can be refunded like any
+ * other; the caller (order delivery) sets the order's payment_status to paid.
+ * MERR_INVALID_STATE unless it is a pending COD transaction.
+ */
+enum merr payment_cod_collected(struct db *db, int64_t transaction_id)
+	__attribute__((warn_unused_result));
+
 /* --- webhooks ------------------------------------------------------------------ */
 
 struct pay_webhook_result {

@@ -204,6 +204,26 @@ static void test_void(void)
 	CHECK_STR(t.status, "voided");
 }
 
+static void test_cod_collected_then_refundable(void)
+{
+	struct pay_charge c = charge("IN", "{\"gateway\":\"cod\"}", 89900);
+	CHECK_INT(run(&c), MERR_OK);
+	struct pay_refund f;
+	struct verr e;
+	CHECK_INT(payment_refund(db, c.transaction_id, 0, "x", "admin", NULL, &f, &e), MERR_INVALID_STATE);
+	CHECK_INT(payment_cod_collected(db, c.transaction_id), MERR_OK);
+	CHECK_INT(payment_cod_collected(db, c.transaction_id), MERR_INVALID_STATE);
+	struct pay_txn t;
+	CHECK_INT(payment_txn_get(db, c.transaction_id, &t), MERR_OK);
+	CHECK_STR(t.status, "succeeded");
+	CHECK_INT(t.captured, 89900);
+	CHECK_INT(payment_refund(db, c.transaction_id, 0, "returned", "admin", NULL, &f, &e), MERR_OK);
+	CHECK_INT(f.amount, 89900);
+	struct pay_charge card = charge("US", "{\"gateway\":\"stripe\",\"token\":\"tok_visa\"}", 100);
+	CHECK_INT(run(&card), MERR_OK);
+	CHECK_INT(payment_cod_collected(db, card.transaction_id), MERR_INVALID_STATE);
+}
+
 static void test_stripe_signature(void)
 {
 	const char *body = "{\"id\":\"evt_1\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":{\"id\":\"pi_1\"}}}";
@@ -251,6 +271,7 @@ int main(void)
 	RUN(test_bad_shapes);
 	RUN(test_link_and_refund);
 	RUN(test_void);
+	RUN(test_cod_collected_then_refundable);
 	RUN(test_stripe_signature);
 	db_release(db);
 	db_pool_close();
