@@ -417,6 +417,13 @@ int payment_gateway_health(struct db *db, int64_t now, struct pay_gateway_health
 			}
 			db_res_free(&r);
 			x->breaker_open = breaker_open(x->window_attempts, x->window_failures);
+			if (db_scalar(db, &x->avg_processing_us, 0,
+				      "SELECT CAST(AVG(processing_us) AS BIGINT) FROM payment_transactions "
+				      "WHERE market_id = $1 AND gateway = $2 AND created_at > $3",
+				      DBV(DI(ms[i].id), DT(x->code), DI(now - cfg.payment_breaker_window_s))) != DB_OK) {
+				free(h);
+				return -1;
+			}
 			n++;
 		}
 	}

@@ -193,6 +193,7 @@ struct pay_gateway_health {
 	char market[4], code[24], kind[16];
 	int64_t successes, failures, avg_latency_us;
 	int64_t window_attempts, window_failures;
+	int64_t avg_processing_us; /**< our own time per payment through it, over the window */
 	bool breaker_open;
 };
 
