@@ -14,7 +14,7 @@
 #include "core/log.h"
 
 #define LISTING_TTL 60
-#define SEARCH_MAX_LEN 200
+#define SEARCH_MAX_LEN SEARCH_LOG_QUERY_MAX
 
 /* A short string filter (size, colour): absent is NULL, empty or long is 400. */
 static bool filter_str(struct req *r, const char *name, const char **out)

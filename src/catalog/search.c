@@ -1,5 +1,6 @@
 #include "catalog/search.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,12 +347,98 @@ int category_subtree(struct db *db, const char *slug, int64_t *ids, int max)
 	return n;
 }
 
+/*
+ * search_log writes use group commit: a search appends its row to a queue;
+ * if no other thread is writing, it writes everything queued (its own row
+ * included) before it returns, and keeps going while more arrived. Alone
+ * (tests, light load) every search is logged before its reply; under load
+ * one writer batches many rows instead of every request queueing on the
+ * database's write lock.
+ */
+#define LOG_MAX_PENDING 8192
+#define LOG_ROWS_PER_INSERT 50
+
+struct log_row {
+	int64_t market_id, results, at;
+	char query[SEARCH_LOG_QUERY_MAX + 1];
+	char user[128];
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct log_row *rows, *spare;
+	int n;
+	bool writing;
+	int64_t dropped;
+} pending = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static bool log_write(struct db *db, const struct log_row *rows, int n)
+{
+	if (db_begin(db) != DB_OK)
+		return false;
+	struct buf sql;
+	buf_init(&sql, 64 * 1024);
+	struct db_val p[LOG_ROWS_PER_INSERT * 5];
+	bool ok = true;
+	for (int i = 0; ok && i < n; i += LOG_ROWS_PER_INSERT) {
+		int k = n - i < LOG_ROWS_PER_INSERT ? n - i : LOG_ROWS_PER_INSERT;
+		buf_reset(&sql);
+		buf_adds(&sql, "INSERT INTO search_log (market_id, query, results, user_id, created_at) VALUES ");
+		for (int j = 0; j < k; j++) {
+			const struct log_row *r = &rows[i + j];
+			buf_printf(&sql, "%s($%d, $%d, $%d, $%d, $%d)", j ? ", " : "", j * 5 + 1, j * 5 + 2,
+				   j * 5 + 3, j * 5 + 4, j * 5 + 5);
+			p[j * 5] = DI(r->market_id);
+			p[j * 5 + 1] = DS(r->query);
+			p[j * 5 + 2] = DI(r->results);
+			p[j * 5 + 3] = r->user[0] ? DS(r->user) : DN;
+			p[j * 5 + 4] = DI(r->at);
+		}
+		ok = db_exec(db, sql.p, p, k * 5, NULL) == DB_OK;
+	}
+	buf_free(&sql);
+	if (ok && db_commit(db) == DB_OK)
+		return true;
+	db_rollback(db);
+	return false;
+}
+
 bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
 		    const char *user_id)
 {
-	return db_exec(db,
-		       "INSERT INTO search_log (market_id, query, results, user_id, created_at) "
-		       "VALUES ($1, $2, $3, $4, $5)",
-		       DBV(DI(market_id), DT(query), DI(results), DT(user_id), DI(time_now())),
-		       NULL) == DB_OK;
+	bool ok = true;
+	pthread_mutex_lock(&pending.mu);
+	if (!pending.rows) {
+		pending.rows = calloc(LOG_MAX_PENDING, sizeof(struct log_row));
+		pending.spare = calloc(LOG_MAX_PENDING, sizeof(struct log_row));
+	}
+	if (pending.n < LOG_MAX_PENDING) {
+		struct log_row *r = &pending.rows[pending.n++];
+		r->market_id = market_id;
+		r->results = results;
+		r->at = time_now();
+		snprintf(r->query, sizeof(r->query), "%s", query);
+		snprintf(r->user, sizeof(r->user), "%s", user_id ? user_id : "");
+	} else {
+		pending.dropped++; /* the writer is far behind: shed, never block */
+	}
+	if (pending.writing) {
+		pthread_mutex_unlock(&pending.mu);
+		return true;
+	}
+	pending.writing = true;
+	while (pending.n) {
+		/* swap the queue out so others keep appending while we write */
+		struct log_row *batch = pending.rows;
+		int n = pending.n;
+		pending.rows = pending.spare;
+		pending.spare = batch;
+		pending.n = 0;
+		pthread_mutex_unlock(&pending.mu);
+		ok = log_write(db, batch, n) && ok;
+		pthread_mutex_lock(&pending.mu);
+	}
+	pending.writing = false;
+	pthread_mutex_unlock(&pending.mu);
+	return ok;
 }

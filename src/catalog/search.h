@@ -88,7 +88,10 @@ char *search_match_query(struct db *db, struct arena *a, const char *text);
 /** Ids of a category (by slug) and all its descendants; 0 when unknown. */
 int category_subtree(struct db *db, const char *slug, int64_t *ids, int max);
 
-/** Record a search and how many products it found (analytics reads it). */
+#define SEARCH_LOG_QUERY_MAX 200
+
+/** Record a search and how many products it found (analytics reads it).
+ * Concurrent searches are written together by one of them (group commit). */
 bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
 		    const char *user_id) __attribute__((warn_unused_result));
 

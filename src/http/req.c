@@ -33,8 +33,15 @@ const char *req_header(struct req *r, const char *name)
 	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
+/* Without replicas both kinds come from one pool: a request holds at most
+ * one connection of it, or requests that each hold one and wait for a
+ * second deadlock the pool under load. */
 struct db *req_db(struct req *r)
 {
+	if (!r->db && r->db_read && db_read_replicas() == 0) {
+		r->db = r->db_read;
+		r->db_read = NULL;
+	}
 	if (!r->db)
 		r->db = db_acquire();
 	return r->db;
@@ -42,6 +49,8 @@ struct db *req_db(struct req *r)
 
 struct db *req_db_read(struct req *r)
 {
+	if (r->db && db_read_replicas() == 0)
+		return r->db;
 	if (!r->db_read)
 		r->db_read = db_acquire_read();
 	return r->db_read;
