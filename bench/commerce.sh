@@ -6,7 +6,7 @@
 #     from the access log's per-request "us" (time inside mandi).
 # Measurements, not tests: nothing here asserts a time.
 # our own port: other areas run their benches on the same machine
-export MANDI_PORT=${MANDI_PORT:-5996}
+export MANDI_PORT=${MANDI_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 source "$(dirname "$0")/lib.sh"
 FLOWS=${FLOWS:-500}
 # sandbox payments from one IP and one test card would trip the fraud
