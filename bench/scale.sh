@@ -46,22 +46,22 @@ export CACHE_TYPE=redis REDIS_URL=redis://127.0.0.1:$rport/0 MANDI_ACCESS_LOG=fa
 export JWT_SECRET=bench-secret-0123456789abcdef MANDI_DB_POOL=${MANDI_DB_POOL:-16}
 export MANDI_MAX_CONNECTIONS=4096
 
-"$MANDI" seed --demo --products "$PRODUCTS" >/dev/null
-"$MANDI" jobs run-once >/dev/null
+"$MANDI" seed --demo --products "$PRODUCTS" >"$WORK/seed.log" 2>&1
+"$MANDI" jobs run-once >>"$WORK/seed.log" 2>&1
 range=$(psql "$DATABASE_URL" -qAtc "SELECT MIN(id) || ' ' || MAX(id) FROM products")
 
-start_instances() { # N: start N instances, print their ports
-	local ports=()
+ports=()
+start_instances() { # N: start N instances; their ports go to $ports
+	ports=()
 	for _ in $(seq "$1"); do
 		local port; port=$(free_port)
-		PORT=$port "$MANDI" serve 2>>"$WORK/mandi.log" &
+		PORT=$port "$MANDI" serve >>"$WORK/mandi.log" 2>&1 &
 		pids+=($!)
 		ports+=("$port")
 	done
 	for port in "${ports[@]}"; do
 		for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 	done
-	echo "${ports[@]}"
 }
 
 stop_instances() {
@@ -120,7 +120,7 @@ echo "| setup | req/s | p50 ms | p90 ms | p99 ms | requests | errors |"
 echo "|---|---|---|---|---|---|---|"
 np=$(free_port)
 for n in 1 2; do
-	read -r -a ports <<<"$(start_instances "$n")"
+	start_instances "$n"
 	nginx_start "$np" "${ports[@]}"
 	# warm: first requests fill the caches and the connection pools
 	wrk -t2 -c50 -d3s -s "$BENCH_DIR/browse.lua" "http://127.0.0.1:$np" -- $range >/dev/null
