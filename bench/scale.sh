@@ -22,7 +22,7 @@ pids=(); nginx_conf=""; started_pg=""; db=""; redis_pid=""
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	[ -n "$nginx_conf" ] && nginx -p "$WORK/nginx" -c "$nginx_conf" -s stop 2>/dev/null || true
+	[ -n "$nginx_conf" ] && { nginx -p "$WORK/nginx" -c "$nginx_conf" -s stop 2>/dev/null || true; }
 	[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
 	[ -n "$db" ] && psql "$PG_BASE" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
 	[ -n "$started_pg" ] && "$ROOT/tests/pg.sh" stop 55439 || true
@@ -48,7 +48,11 @@ export MANDI_MAX_CONNECTIONS=4096
 
 "$MANDI" seed --demo --products "$PRODUCTS" >"$WORK/seed.log" 2>&1
 "$MANDI" jobs run-once >>"$WORK/seed.log" 2>&1
-range=$(psql "$DATABASE_URL" -qAtc "SELECT MIN(id) || ' ' || MAX(id) FROM products")
+# products sold in both markets: every request of the scenario should succeed
+psql "$DATABASE_URL" -qAtc "SELECT p.id FROM products p WHERE p.status = 'active' AND
+	(SELECT COUNT(DISTINCT pp.market_id) FROM product_variants v JOIN product_prices pp
+	 ON pp.variant_id = v.id WHERE v.product_id = p.id) = 2" >"$WORK/ids"
+range="$WORK/ids"
 
 ports=()
 start_instances() { # N: start N instances; their ports go to $ports
@@ -100,17 +104,17 @@ PY
 	nginx -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$nginx_conf"
 }
 
-nginx_stop() { nginx -p "$WORK/nginx" -c "$nginx_conf" -s quit; sleep 0.5; nginx_conf=""; }
+nginx_stop() { nginx -p "$WORK/nginx" -c "$nginx_conf" -s quit 2>/dev/null; sleep 0.5; nginx_conf=""; }
 
 run() { # LABEL URL
 	local out
-	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua" "$2" -- $range | grep '^RESULT')
+	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua" "$2" -- $range | grep -E '^(RESULT|FAILURES)' | tr '\n' ' ')
 	echo "$1 $out"
 }
 
 row() { # "LABEL RESULT k=v ..."
 	local label=$1; shift; shift
-	declare -A v; for kv in "$@"; do v[${kv%%=*}]=${kv#*=}; done
+	declare -A v; for kv in "$@"; do [[ $kv == *=* ]] && v[${kv%%=*}]=${kv#*=}; done
 	local errs=$(( v[non2xx] + v[connect] + v[read] + v[write] + v[timeout] ))
 	echo "| $label | ${v[rps]} | ${v[p50_ms]} | ${v[p90_ms]} | ${v[p99_ms]} | ${v[requests]} | $errs (non-2xx ${v[non2xx]}, connect ${v[connect]}, read ${v[read]}, timeout ${v[timeout]}) |"
 }
@@ -124,7 +128,9 @@ for n in 1 2; do
 	nginx_start "$np" "${ports[@]}"
 	# warm: first requests fill the caches and the connection pools
 	wrk -t2 -c50 -d3s -s "$BENCH_DIR/browse.lua" "http://127.0.0.1:$np" -- $range >/dev/null
-	row "nginx → $n instance$([ "$n" = 2 ] && echo s)" $(run x "http://127.0.0.1:$np")
+	result=$(run x "http://127.0.0.1:$np")
+	row "nginx → $n instance$([ "$n" = 2 ] && echo s)" $result
+	[[ $result == *FAILURES* ]] && echo "  (${result#*FAILURES })"
 	nginx_stop
 	stop_instances
 done
