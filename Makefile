@@ -14,7 +14,7 @@ MIGR     := $(sort $(wildcard src/db/migrations/*.sql))
 OPENAPI  := $(sort $(wildcard docs/openapi/*.yaml))
 UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 DEB_PKGS  = build-essential pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libsqlite3-dev \
-            libpq-dev libcurl4-openssl-dev libssl-dev libhiredis-dev python3 postgresql redis-server wrk nginx-light
+            libpq-dev libcurl4-openssl-dev libssl-dev libhiredis-dev python3 postgresql redis-server wrk nginx-light chromium
 
 .PHONY: all run test test-cluster unit unit-bins api asan deps clean fuzz bench
 all: $(BUILD)/mandi

@@ -8,6 +8,7 @@
 #include "api/catalog_api.h"
 #include "cache/cache.h"
 #include "catalog/product.h"
+#include "catalog/recommend.h"
 #include "catalog/search.h"
 #include "core/cursor.h"
 #include "core/log.h"
@@ -98,9 +99,9 @@ static bool parse_query(struct req *r, struct db *db, struct listing_query *q, b
 	return true;
 }
 
-void catalog_write_item(struct jw *w, const struct listing_item *it, const struct market *mk)
+/* The members of a product summary (inside an object the caller opened). */
+static void item_fields(struct jw *w, const struct listing_item *it, const struct market *mk)
 {
-	jw_obj(w);
 	jw_kint(w, "id", it->id);
 	jw_kstr(w, "name", it->name);
 	jw_kstr_or_null(w, "brand", it->brand);
@@ -112,6 +113,12 @@ void catalog_write_item(struct jw *w, const struct listing_item *it, const struc
 	jw_key(w, "images");
 	jw_raw(w, it->images ? it->images : "[]", it->images ? strlen(it->images) : 2);
 	jw_time(w, "created_at", it->created_at);
+}
+
+void catalog_write_item(struct jw *w, const struct listing_item *it, const struct market *mk)
+{
+	jw_obj(w);
+	item_fields(w, it, mk);
 	jw_obj_end(w);
 }
 
@@ -246,7 +253,63 @@ out:
 	buf_free(&key);
 }
 
+static void recommendations(struct req *r)
+{
+	int64_t id, limit;
+	if (!req_param_id(r, "product_id", &id))
+		return;
+	const struct market *mk = market_or_400(r, req_query(r, "market"), true);
+	if (!mk || !query_int_or_400(r, "limit", 1, RECOMMEND_PER_PRODUCT, 8, &limit))
+		return;
+	char key[64];
+	snprintf(key, sizeof(key), "%lld:%s:%lld", (long long)id, mk->code, (long long)limit);
+	if (serve_cached(r, "recommend", key))
+		return;
+	struct db *db = req_db_read(r);
+	struct listing_item *self;
+	if (listing_by_ids(db, &r->a, mk->id, &id, 1, &self) != 1) {
+		reply_error(r, MERR_NOT_FOUND, NULL, "no such product in this market");
+		return;
+	}
+	struct recommendation *rec;
+	int n = recommend_read(db, &r->a, id, mk->id, (int)limit, &rec);
+	int64_t *ids = arena_alloc(&r->a, sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
+	for (int i = 0; i < n; i++)
+		ids[i] = rec[i].product_id;
+	struct listing_item *items;
+	int ni = n < 0 ? -1 : listing_by_ids(db, &r->a, mk->id, ids, n, &items);
+	if (ni < 0) {
+		reply_error(r, MERR_INTERNAL, NULL, NULL);
+		return;
+	}
+	struct jw w;
+	reply_begin(r, &w);
+	jw_obj(&w);
+	jw_kint(&w, "product_id", id);
+	jw_kstr(&w, "market", mk->code);
+	jw_key(&w, "data");
+	jw_arr(&w);
+	/* items come back in rec's order, minus any that left the market meanwhile */
+	for (int i = 0, k = 0; i < ni; i++) {
+		while (k < n && rec[k].product_id != items[i].id)
+			k++;
+		if (k == n)
+			break;
+		jw_obj(&w);
+		item_fields(&w, &items[i], mk);
+		jw_kstr(&w, "reason", rec[k].reason);
+		jw_kint(&w, "score", rec[k].score);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_knull(&w, "next_cursor");
+	jw_obj_end(&w);
+	reply_end(r, 200);
+	cache_set("recommend", key, r->out.p, r->out.len, LISTING_TTL);
+}
+
 const struct route routes_catalog_browse[] = {
+	{"GET", "/api/catalog/recommendations/{product_id}", recommendations, ROLE_PUBLIC, RF_NONE, "Recommendations for a product in a market"},
 	{"GET", "/api/catalog/products", list_products, ROLE_PUBLIC, RF_NONE, "Product listing with filters, sorts and cursor pages"},
 	{"GET", "/api/catalog/search", search, ROLE_PUBLIC, RF_NONE, "Ranked full-text product search with facets"},
 	{0},

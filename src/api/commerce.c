@@ -16,18 +16,19 @@
 
 /* --- cart --------------------------------------------------------------- */
 
-/* Reply with user_id's cart in m (priced now). */
-static void reply_cart(struct req *r, const char *user_id, const struct market *m, int status)
+/* Reply with user_id's cart in m (priced now); cart_id when known saves a lookup. */
+static void reply_cart(struct req *r, const char *user_id, const struct market *m, int64_t cart_id)
 {
 	struct cart *c = xcalloc(1, sizeof(*c));
-	if (cart_load(req_db(r), user_id, m, c) != MERR_OK) {
+	enum merr rc = cart_id ? cart_load_id(req_db(r), cart_id, m, c) : cart_load(req_db(r), user_id, m, c);
+	if (rc != MERR_OK) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	struct jw w;
 	reply_begin(r, &w);
 	write_cart(&w, c, user_id);
-	reply_end(r, status);
+	reply_end(r, 200);
 out:
 	free(c);
 }
@@ -53,11 +54,12 @@ static void cart_add(struct req *r)
 	const struct market *m = market_or_400(r, code, false);
 	if (!m)
 		return;
-	if (cart_add_item(req_db(r), r->auth.sub, m, pid, vid, qty, &e) != MERR_OK) {
+	int64_t cart_id;
+	if (cart_add_item(req_db(r), r->auth.sub, m, pid, vid, qty, &cart_id, &e) != MERR_OK) {
 		reply_verr(r, &e);
 		return;
 	}
-	reply_cart(r, r->auth.sub, m, 200);
+	reply_cart(r, r->auth.sub, m, cart_id);
 }
 
 static void cart_get(struct req *r)
@@ -67,7 +69,7 @@ static void cart_get(struct req *r)
 		return;
 	const struct market *m = market_or_400(r, req_query(r, "market"), false);
 	if (m)
-		reply_cart(r, user, m, 200);
+		reply_cart(r, user, m, 0);
 }
 
 /* PUT update (quantity 0 removes) and DELETE remove share this. */
@@ -81,7 +83,7 @@ static void cart_change(struct req *r, int64_t qty)
 		reply_verr(r, &e);
 		return;
 	}
-	reply_cart(r, r->auth.sub, market_by_id(market_id), 200);
+	reply_cart(r, r->auth.sub, market_by_id(market_id), 0);
 }
 
 static void cart_update(struct req *r)

@@ -3,21 +3,49 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analytics/dbadvice.h"
+#include "analytics/metrics.h"
 #include "cache/cache.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "http/idempotency.h"
+#include "http/router.h"
 #include "http/server.h"
 #include "integration/client.h"
 #include "jobs/jobs.h"
 #include "market/market.h"
 
+/* Request metrics by route pattern, never the raw path (bounded cardinality). */
+static void observe_request(const struct req *r, int64_t us)
+{
+	metrics_observe(r->method, r->route ? r->route->pattern : NULL, r->status, us);
+}
+
+static void tick(void)
+{
+	jobs_tick();
+	metrics_tick();
+}
+
+/* The last partial minute of metrics and slow queries, written at shutdown. */
+static void flush_metrics(void)
+{
+	struct db *db = db_acquire();
+	if (!metrics_flush(db, time_now()) || !dbadvice_flush(db, time_now()))
+		log_warn("final metrics flush failed");
+	db_release(db);
+}
+
 void app_start(void)
 {
-	server_hooks.tick = jobs_tick;
 	server_hooks.around = idempotency_around;
+	server_hooks.tick = tick;
+	server_hooks.on_stop = flush_metrics;
+	if (cfg.performance_monitoring)
+		server_hooks.observe = observe_request;
+	db_observer = dbadvice_observe;
 	svc_global_init();
 }
 

@@ -65,18 +65,20 @@ int cart_price_lines(const struct cart *c, struct price_line *out)
 	return n;
 }
 
-/* The cart's id, created on first use. ON CONFLICT makes two first adds by
- * the same user at once end in one cart. */
+/* The cart's id, created on first use; touching updated_at on conflict makes
+ * RETURNING answer in both engines, and two first adds at once end in one cart. */
 static int cart_ensure(struct db *db, const char *user_id, int64_t market_id, int64_t now, int64_t *id)
 {
-	int rc = db_exec(db,
-			 "INSERT INTO carts (user_id, market_id, created_at, updated_at) "
-			 "VALUES ($1, $2, $3, $3) ON CONFLICT (user_id, market_id) DO NOTHING",
-			 DBV(DT(user_id), DI(market_id), DI(now)), NULL);
-	if (rc != DB_OK)
-		return rc;
-	return db_scalar(db, id, 0, "SELECT id FROM carts WHERE user_id = $1 AND market_id = $2",
-			 DBV(DT(user_id), DI(market_id)));
+	struct db_res res = {0};
+	int rc = db_query(db, &res,
+			  "INSERT INTO carts (user_id, market_id, created_at, updated_at) VALUES ($1, $2, $3, $3) "
+			  "ON CONFLICT (user_id, market_id) DO UPDATE SET updated_at = excluded.updated_at "
+			  "RETURNING id",
+			  DBV(DT(user_id), DI(market_id), DI(now)));
+	if (rc == DB_OK)
+		*id = res.nrows == 1 ? db_int(&res, 0, 0) : 0;
+	db_res_free(&res);
+	return rc == DB_OK && *id == 0 ? DB_ERROR : rc;
 }
 
 enum merr cart_line_for(struct db *db, const struct market *m, int64_t product_id,
@@ -122,40 +124,48 @@ out:
 	return rc;
 }
 
+/* Why an add of qty on top of `have` units is refused, with cap = what may be held. */
+static enum merr add_refusal(int64_t have, int64_t qty, int64_t available, struct verr *e)
+{
+	if (have + qty > CART_MAX_QTY)
+		return verr_set(e, MERR_VALIDATION, "quantity", "at most %d of one item per cart (you have %lld)",
+				CART_MAX_QTY, (long long)have),
+		       MERR_VALIDATION;
+	return verr_set(e, MERR_OUT_OF_STOCK, "quantity", "only %lld available",
+			(long long)(available < 0 ? 0 : available)),
+	       MERR_OUT_OF_STOCK;
+}
+
 enum merr cart_add_item(struct db *db, const char *user_id, const struct market *m,
-			int64_t product_id, int64_t variant_id, int64_t qty, struct verr *e)
+			int64_t product_id, int64_t variant_id, int64_t qty, int64_t *cart_id,
+			struct verr *e)
 {
 	enum merr rc;
 	struct cart_line l;
-	int64_t now = time_now(), cart_id = 0, have = 0;
+	int64_t now = time_now(), n = 0, have = 0;
+	*cart_id = 0;
 	if ((rc = cart_line_for(db, m, product_id, variant_id, qty, &l, e)) != MERR_OK)
 		return rc;
+	int64_t cap = l.available < CART_MAX_QTY ? l.available : CART_MAX_QTY;
+	if (qty > cap)
+		return add_refusal(0, qty, l.available, e);
 	rc = MERR_INTERNAL;
 	verr_set(e, MERR_INTERNAL, NULL, "internal error");
-	if (db_begin(db) != DB_OK || cart_ensure(db, user_id, m->id, now, &cart_id) != DB_OK ||
-	    db_scalar(db, &have, 0, "SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = $2",
-		      DBV(DI(cart_id), DI(variant_id))) != DB_OK)
-		goto out;
-	if (have + qty > CART_MAX_QTY) {
-		verr_set(e, MERR_VALIDATION, "quantity", "at most %d of one item per cart (you have %lld)",
-			 CART_MAX_QTY, (long long)have);
-		rc = MERR_VALIDATION;
-		goto out;
-	}
-	if (have + qty > l.available) {
-		verr_set(e, MERR_OUT_OF_STOCK, "quantity", "only %lld available",
-			 (long long)(l.available < 0 ? 0 : l.available));
-		rc = MERR_OUT_OF_STOCK;
-		goto out;
-	}
-	if (db_exec(db,
+	/* the merged quantity is capped by the upsert's WHERE: no read-then-write */
+	if (db_begin(db) != DB_OK || cart_ensure(db, user_id, m->id, now, cart_id) != DB_OK ||
+	    db_exec(db,
 		    "INSERT INTO cart_items (cart_id, product_id, variant_id, quantity, created_at, updated_at) "
 		    "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (cart_id, variant_id) "
-		    "DO UPDATE SET quantity = cart_items.quantity + excluded.quantity, updated_at = excluded.updated_at",
-		    DBV(DI(cart_id), DI(product_id), DI(variant_id), DI(qty), DI(now)), NULL) != DB_OK ||
-	    db_exec(db, "UPDATE carts SET updated_at = $2 WHERE id = $1", DBV(DI(cart_id), DI(now)),
-		    NULL) != DB_OK)
+		    "DO UPDATE SET quantity = cart_items.quantity + excluded.quantity, updated_at = excluded.updated_at "
+		    "WHERE cart_items.quantity + excluded.quantity <= $6",
+		    DBV(DI(*cart_id), DI(product_id), DI(variant_id), DI(qty), DI(now), DI(cap)), &n) != DB_OK)
 		goto out;
+	if (n == 0) {
+		if (db_scalar(db, &have, 0, "SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = $2",
+			      DBV(DI(*cart_id), DI(variant_id))) == DB_OK)
+			rc = add_refusal(have, qty, l.available, e);
+		goto out;
+	}
 	if (db_commit(db) == DB_OK)
 		rc = MERR_OK;
 out:

@@ -128,6 +128,45 @@ static const char *check_smtp_url(const char *v)
 		       : "must be an smtp:// or smtps:// URL";
 }
 
+/* A positive decimal with at most 6 fractional digits, e.g. 83.25. */
+static const char *check_rate(const char *v)
+{
+	int64_t micro;
+	return config_parse_micro(v, &micro) && micro > 0
+		       ? NULL
+		       : "must be a positive decimal number with at most 6 decimals";
+}
+
+bool config_parse_micro(const char *v, int64_t *out)
+{
+	int64_t whole = 0, frac = 0, scale = 1000000;
+	const char *p = v;
+	if (!*p)
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > 1000000000)
+			return false;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (p == v)
+		return false;
+	if (*p == '.') {
+		const char *f = ++p;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (p - f >= 6)
+				return false;
+			scale /= 10;
+			frac += (*p - '0') * scale;
+		}
+		if (p == f)
+			return false;
+	}
+	if (*p)
+		return false;
+	*out = whole * 1000000 + frac;
+	return true;
+}
+
 #define OFF(f) offsetof(struct config, f)
 static const struct config_var vars[] = {
 	{"PORT", NULL, C_INT, "5006", 1, 65535, NULL, NULL, OFF(port), "HTTP port"},
@@ -249,6 +288,16 @@ static const struct config_var vars[] = {
 	 "declines in 24 h from which the repeated-declines rule fires"},
 	{"SUBSCRIPTION_RETRY_S", NULL, C_INT, "86400", 60, 2592000, NULL, NULL,
 	 OFF(subscription_retry_s), "time between dunning retries of a failed renewal"},
+	{"ALERT_EMAIL_TO", NULL, C_STR, "ops@mandi.local", 0, 0, NULL, NULL, OFF(alert_email_to),
+	 "recipient of alert mail (medium, high and critical alerts)"},
+	{"ALERT_SMS_TO", NULL, C_STR, "", 0, 0, NULL, NULL, OFF(alert_sms_to),
+	 "phone number for critical alerts through the sms channel"},
+	{"SLOW_QUERY_MS", NULL, C_INT, "100", 0, 600000, NULL, NULL, OFF(slow_query_ms),
+	 "statements slower than this go to the slow-query log (0 logs every statement)"},
+	{"EXCHANGE_RATE_USD_INR", NULL, C_STR, "83.00", 0, 0, NULL, check_rate,
+	 OFF(exchange_rate_usd_inr), "rupees per US dollar for dashboard figures combined in USD"},
+	{"ANALYTICS_EVENTS_PER_MINUTE", NULL, C_INT, "120", 1, 1000000, NULL, NULL,
+	 OFF(analytics_events_per_minute), "POST /api/analytics/events requests per client address per minute"},
 };
 #undef OFF
 

@@ -72,6 +72,11 @@ struct config {
 	int64_t fraud_new_account_s;
 	int64_t fraud_declines;
 	int64_t subscription_retry_s;
+	char *alert_email_to;      /**< alert mail recipient */
+	char *alert_sms_to;        /**< alert SMS recipient */
+	int64_t slow_query_ms;     /**< slow-query log threshold */
+	char *exchange_rate_usd_inr; /**< INR per USD, decimal text */
+	int64_t analytics_events_per_minute; /**< events endpoint limit per client address */
 };
 
 extern struct config cfg;
@@ -83,6 +88,8 @@ extern struct config cfg;
 bool config_load(const char *(*getenv_fn)(const char *), char *err, size_t errlen);
 /** Free the strings config_load allocated. */
 void config_free(void);
+/** Parse a non-negative decimal with up to 6 fractional digits into millionths. */
+bool config_parse_micro(const char *v, int64_t *out);
 /** Whether code (e.g. "US") is served: listed in SUPPORTED_MARKETS, or that is "*". */
 bool config_market_supported(const char *code);
 /** Write "NAME=value (default …)" lines describing the table, for `mandi config`. */

@@ -248,14 +248,52 @@ static bool pg_ping(void *c)
 	return rc == DB_OK;
 }
 
+/* Highest $n placeholder in sql (0 when none). */
+static int max_param(const char *sql)
+{
+	int max = 0;
+	for (const char *p = sql; *p; p++) {
+		if (*p != '$' || p[1] < '1' || p[1] > '9')
+			continue;
+		int n = 0;
+		for (p++; *p >= '0' && *p <= '9' && n < 10000; p++)
+			n = n * 10 + (*p - '0');
+		max = n > max ? n : max;
+		p--;
+	}
+	return max;
+}
+
+/* Plain EXPLAIN refuses $n placeholders; a statement with parameters is
+ * prepared and its generic plan (the one valid for any values) explained. */
 static char *pg_explain(void *c, const char *sql)
 {
 	struct pg_conn *pc = c;
 	char *q = NULL;
-	if (asprintf(&q, "EXPLAIN %s", sql) < 0)
+	int np = max_param(sql);
+	if (np > 0) {
+		PQclear(PQexec(pc->c, "DEALLOCATE IF EXISTS mandi_explain"));
+		PGresult *p = PQprepare(pc->c, "mandi_explain", sql, 0, NULL);
+		bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+		PQclear(p);
+		if (!ok)
+			return NULL;
+		PQclear(PQexec(pc->c, "SET plan_cache_mode = force_generic_plan"));
+		size_t cap = 64 + (size_t)np * 6;
+		q = xmalloc(cap);
+		size_t o = (size_t)snprintf(q, cap, "EXPLAIN EXECUTE mandi_explain(");
+		for (int i = 0; i < np; i++)
+			o += (size_t)snprintf(q + o, cap - o, "%sNULL", i ? "," : "");
+		snprintf(q + o, cap - o, ")");
+	} else if (asprintf(&q, "EXPLAIN %s", sql) < 0) {
 		return NULL;
+	}
 	PGresult *r = PQexec(pc->c, q);
 	free(q);
+	if (np > 0) {
+		PQclear(PQexec(pc->c, "DEALLOCATE mandi_explain"));
+		PQclear(PQexec(pc->c, "RESET plan_cache_mode"));
+	}
 	char *out = NULL;
 	size_t len = 0;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {

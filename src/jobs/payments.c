@@ -1,6 +1,8 @@
-/* Background jobs of the payments area: payment methods, processing, refunds, subscriptions, fraud, webhooks (issue 5). */
+/* Background jobs of the payments area: subscription renewals and dunning (issue 5). */
 #include "jobs/jobs.h"
+#include "payment/subscription.h"
 
 const struct job jobs_payments[] = {
+	{"subscription_renewals", 60, sub_renew_due},
 	{0},
 };

@@ -786,7 +786,7 @@ int payment_reviews(struct db *db, const char *status, int64_t after, int64_t li
 	*out = NULL;
 	if (db_query(db, &r,
 		     "SELECT " REVIEW_COLS " FROM fraud_reviews f JOIN payment_transactions t "
-		     "ON t.id = f.transaction_id WHERE ($1 IS NULL OR f.status = $1) AND f.id > $2 "
+		     "ON t.id = f.transaction_id WHERE (CAST($1 AS TEXT) IS NULL OR f.status = CAST($1 AS TEXT)) AND f.id > $2 "
 		     "ORDER BY f.id LIMIT $3",
 		     DBV(DT(status), DI(after), DI(limit))) != DB_OK)
 		return -1;

@@ -80,6 +80,28 @@ int payment_link_order(struct db *db, int64_t transaction_id, int64_t order_id)
 /** Give back a successful charge whose order could not be committed. */
 enum merr payment_void(struct db *db, int64_t transaction_id, const char *reason);
 
+/* --- paying an existing order ---------------------------------------------------- */
+
+/** What paying an order came to. */
+struct pay_order_result {
+	int64_t order_id;
+	char order_number[48];
+	char payment_status[24]; /**< the order's, afterwards */
+};
+
+/**
+ * Pay order_id (owned by c->user_id unless as_admin) whose payment_status is
+ * failed, pending or cod_pending, for its total, through c->payment. c->market
+ * and c->amount are filled from the order. On success the order points at the
+ * new transaction and an earlier pending one is voided; the order is claimed
+ * with a conditional UPDATE so two concurrent payments never both stick (the
+ * loser's charge is voided: MERR_INVALID_STATE). A decline returns MERR_OK
+ * with c->status PAY_DECLINED.
+ */
+enum merr payment_process_order(struct db *db, int64_t order_id, const char *order_number,
+				bool as_admin, struct pay_charge *c, struct pay_order_result *out,
+				struct verr *e) __attribute__((warn_unused_result));
+
 /* --- transactions and refunds ------------------------------------------------ */
 
 /** A payment_transactions row. */

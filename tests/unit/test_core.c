@@ -131,6 +131,12 @@ static void configuration(void)
 	CHECK_INT(cfg.port, 5006);
 	CHECK_STR(cfg.default_market, "US");
 	CHECK(config_market_supported("IN"));
+	CHECK(config_market_supported("EU")); /* default "*": every market row is served */
+
+	static const char *const two[] = {"SUPPORTED_MARKETS", "US,IN", NULL};
+	fake_env = two;
+	CHECK(config_load(fake_getenv, err, sizeof(err)));
+	CHECK(config_market_supported("IN"));
 	CHECK(!config_market_supported("EU"));
 
 	static const char *const bad_port[] = {"PORT", "70000", NULL};
@@ -148,7 +154,7 @@ static void configuration(void)
 	CHECK(!config_load(fake_getenv, err, sizeof(err)));
 	CHECK(strstr(err, "DATABASE_URL") != NULL);
 
-	static const char *const bad_market[] = {"DEFAULT_MARKET", "EU", NULL};
+	static const char *const bad_market[] = {"DEFAULT_MARKET", "EU", "SUPPORTED_MARKETS", "US,IN", NULL};
 	fake_env = bad_market;
 	CHECK(!config_load(fake_getenv, err, sizeof(err)));
 	CHECK(strstr(err, "DEFAULT_MARKET") != NULL);

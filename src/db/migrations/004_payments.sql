@@ -1,8 +1,8 @@
 -- Payments: stored methods (gateway tokens only, never card numbers),
 -- transactions, refunds, gateway attempts (health, circuit breaker),
 -- webhook events, subscriptions and their invoices, fraud reviews.
--- order_id is a plain BIGINT: the orders table belongs to the commerce area
--- and the link is made by payment_link_order inside the order transaction.
+-- A transaction is written before its order exists (the charge runs outside
+-- the order's transaction); payment_link_order sets order_id inside it.
 CREATE TABLE payment_methods (
 	id @ID@,
 	user_id TEXT NOT NULL,
@@ -23,7 +23,7 @@ CREATE INDEX payment_methods_user ON payment_methods (user_id, market_id, id);
 
 CREATE TABLE payment_transactions (
 	id @ID@,
-	order_id BIGINT,
+	order_id BIGINT REFERENCES orders(id),
 	subscription_id BIGINT,
 	user_id TEXT NOT NULL,
 	market_id BIGINT NOT NULL REFERENCES markets(id),

@@ -65,6 +65,8 @@ static void auth(char *out, size_t n)
 
 static enum gw_outcome live_outcome(struct live_resp *r, struct gw_res *out)
 {
+	if (r->status == 401 || r->status == 403)
+		return gw_decline(out, "GATEWAY_ERROR", "The payment could not be processed."), GW_ERROR;
 	if (r->status == 0 || r->status >= 500 || r->status == 429)
 		return gw_decline(out, "GATEWAY_ERROR",
 				  r->status ? "Razorpay is unavailable." : "Razorpay did not answer in time."),

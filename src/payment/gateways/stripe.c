@@ -50,6 +50,9 @@ static const struct test_token {
 	 "An error occurred while processing your card. Try again in a little bit."},
 	{"tok_visa_chargeDeclinedVelocityLimitExceeded", "visa", "6975", "card_declined",
 	 "card_velocity_exceeded", "Your card was declined."},
+	/* attaching (a zero-amount verification) succeeds, charges fail */
+	{"tok_chargeCustomerFail", "visa", "0341", "card_declined", "generic_decline",
+	 "Your card was declined."},
 };
 
 static const struct test_token *find_token(const char *t)
@@ -100,6 +103,9 @@ static void bearer(char *out, size_t n)
 /* Map a Stripe response to an outcome: errors carry code/decline_code/message. */
 static enum gw_outcome live_outcome(struct live_resp *r, struct gw_res *out)
 {
+	/* our credentials refused is our failure, not the customer's card */
+	if (r->status == 401 || r->status == 403)
+		return gw_decline(out, "processing_error", "The payment could not be processed."), GW_ERROR;
 	if (r->status == 0 || r->status >= 500 || r->status == 429)
 		return gw_decline(out, "processing_error",
 				  r->status ? "The gateway is unavailable. Try again in a little bit."
@@ -197,7 +203,7 @@ enum gw_outcome stripe_authorise_as(const char *gateway, const struct gw_req *q,
 	gw_fingerprint(out->fingerprint, sizeof(out->fingerprint), "stripe", tt->token);
 	gw_ref(out->ref, sizeof(out->ref), "pi");
 	(void)gateway;
-	if (tt->decline_code) {
+	if (tt->decline_code && !(q->amount == 0 && strcmp(tt->token, "tok_chargeCustomerFail") == 0)) {
 		gw_decline(out, tt->decline_code, tt->message);
 		/* Stripe asks to retry a processing_error: the failure is the gateway's */
 		return strcmp(tt->code, "processing_error") == 0 ? GW_ERROR : GW_DECLINED;
