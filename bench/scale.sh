@@ -106,6 +106,14 @@ PY
 
 nginx_stop() { nginx -p "$WORK/nginx" -c "$nginx_conf" -s quit 2>/dev/null; sleep 0.5; nginx_conf=""; }
 
+cpu_ticks() { # PIDS...: user+system CPU ticks of these processes
+	local t=0
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] && t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") ))
+	done
+	echo "$t"
+}
+
 run() { # LABEL URL
 	local out
 	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua" "$2" -- $range | grep -E '^(RESULT|FAILURES)' | tr '\n' ' ')
@@ -116,19 +124,22 @@ row() { # "LABEL RESULT k=v ..."
 	local label=$1; shift; shift
 	declare -A v; for kv in "$@"; do [[ $kv == *=* ]] && v[${kv%%=*}]=${kv#*=}; done
 	local errs=$(( v[non2xx] + v[connect] + v[read] + v[write] + v[timeout] ))
-	echo "| $label | ${v[rps]} | ${v[p50_ms]} | ${v[p90_ms]} | ${v[p99_ms]} | ${v[requests]} | $errs (non-2xx ${v[non2xx]}, connect ${v[connect]}, read ${v[read]}, timeout ${v[timeout]}) |"
+	local cpu_us=$(( cpu_used * 1000000 / $(getconf CLK_TCK) / (v[requests] > 0 ? v[requests] : 1) ))
+	echo "| $label | ${v[rps]} | ${v[p50_ms]} | ${v[p90_ms]} | ${v[p99_ms]} | ${v[requests]} | $errs (non-2xx ${v[non2xx]}, connect ${v[connect]}, read ${v[read]}, timeout ${v[timeout]}) | $cpu_us |"
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores; wrk -t2 -c$CONNS -d$DURATION, mixed browse (bench/browse.lua), $PRODUCTS products, PostgreSQL + Redis"
-echo "| setup | req/s | p50 ms | p90 ms | p99 ms | requests | errors |"
-echo "|---|---|---|---|---|---|---|"
+echo "| setup | req/s | p50 ms | p90 ms | p99 ms | requests | errors | mandi CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|"
 np=$(free_port)
 for n in 1 2; do
 	start_instances "$n"
 	nginx_start "$np" "${ports[@]}"
 	# warm: first requests fill the caches and the connection pools
 	wrk -t2 -c50 -d3s -s "$BENCH_DIR/browse.lua" "http://127.0.0.1:$np" -- $range >/dev/null
+	t0=$(cpu_ticks "${pids[@]}")
 	result=$(run x "http://127.0.0.1:$np")
+	cpu_used=$(( $(cpu_ticks "${pids[@]}") - t0 ))
 	row "nginx → $n instance$([ "$n" = 2 ] && echo s)" $result
 	[[ $result == *FAILURES* ]] && echo "  (${result#*FAILURES })"
 	nginx_stop
