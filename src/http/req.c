@@ -40,8 +40,20 @@ struct db *req_db(struct req *r)
 	return r->db;
 }
 
+/*
+ * A request must never wait for a connection while holding one the waiters
+ * need: without replicas both calls draw from the primary pool, and a handler
+ * that reads then writes (search logs its query) would hold one connection
+ * and wait for a second — once every connection is held that way, the
+ * process deadlocks. So without replicas, or once the request holds the
+ * primary, reads use that same primary connection (always correct, just not
+ * offloaded); a replica holder may still wait for the primary, but a primary
+ * holder never waits for a replica, so no cycle can form.
+ */
 struct db *req_db_read(struct req *r)
 {
+	if (r->db || !db_read_replicas())
+		return req_db(r);
 	if (!r->db_read)
 		r->db_read = db_acquire_read();
 	return r->db_read;

@@ -417,6 +417,13 @@ int payment_gateway_health(struct db *db, int64_t now, struct pay_gateway_health
 			}
 			db_res_free(&r);
 			x->breaker_open = breaker_open(x->window_attempts, x->window_failures);
+			if (db_scalar(db, &x->avg_processing_us, 0,
+				      "SELECT CAST(AVG(processing_us) AS BIGINT) FROM payment_transactions "
+				      "WHERE market_id = $1 AND gateway = $2 AND created_at > $3",
+				      DBV(DI(ms[i].id), DT(x->code), DI(now - cfg.payment_breaker_window_s))) != DB_OK) {
+				free(h);
+				return -1;
+			}
 			n++;
 		}
 	}
@@ -790,6 +797,17 @@ enum merr payment_void(struct db *db, int64_t transaction_id, const char *reason
 		    DBV(DT(reason), DI(time_now()), DI(transaction_id)), NULL) != DB_OK)
 		return MERR_INTERNAL;
 	return MERR_OK;
+}
+
+enum merr payment_cod_collected(struct db *db, int64_t transaction_id)
+{
+	int64_t n = 0;
+	if (db_exec(db,
+		    "UPDATE payment_transactions SET status = 'succeeded', payment_status = 'paid', "
+		    "captured = amount, updated_at = $1 WHERE id = $2 AND gateway = 'cod' AND status = 'pending'",
+		    DBV(DI(time_now()), DI(transaction_id)), &n) != DB_OK)
+		return MERR_INTERNAL;
+	return n == 1 ? MERR_OK : MERR_INVALID_STATE;
 }
 
 /* --- webhooks ----------------------------------------------------------------------- */

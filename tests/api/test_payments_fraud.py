@@ -4,7 +4,7 @@ Payments come from distinct loopback addresses (127.0.0.x) so the per-IP
 rule only fires where a test means it to."""
 import itertools
 
-from harness import expect, uniq
+from harness import expect, parallel, uniq
 from payments_util import ADDRESSES, request_from, shared_product
 
 SERVER_ENV = {
@@ -121,8 +121,11 @@ def test_review_then_admin_approves(s):
     rid = mine[0]["id"]
     expect(s.put("/api/payments/reviews/%d" % rid, {"decision": "maybe"}, token=s.admin()), 400,
            "validation_failed")
-    v = expect(s.put("/api/payments/reviews/%d" % rid, {"decision": "approve", "note": "called"},
-                     token=s.admin()), 200)
+    # admins deciding at once: exactly one decision sticks, the others are told
+    results = parallel(5, lambda i: s.put("/api/payments/reviews/%d" % rid,
+                                          {"decision": "approve", "note": "called"}, token=s.admin()))
+    assert sorted(r.status for r in results) == [200, 409, 409, 409, 409], results
+    v = [r.json for r in results if r.status == 200][0]
     assert v["status"] == "approved" and v["decided_by"] == "admin-1"
     t = expect(s.get("/api/payments/transaction/%d" % o["transaction_id"], token=s.admin()), 200)
     assert t["status"] == "succeeded" and t["captured"] == o["total"]
