@@ -3,8 +3,10 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -41,19 +43,111 @@ static bool is_funnel_step(const char *type)
 	return false;
 }
 
-static int bump(struct db *db, int64_t day, int64_t market, const char *metric, int64_t by)
+/*
+ * A batch's counter increments, summed in memory and written once each, in
+ * key order, at the end of the batch: fewer statements, and every writer
+ * touches counter rows in the same order.
+ */
+struct counter_add {
+	int64_t day, market;
+	char metric[40];
+	int64_t by;
+};
+struct product_add {
+	int64_t day, market, product, views, carts;
+};
+struct tally {
+	struct counter_add c[EVENTS_MAX_BATCH * 4];
+	int nc;
+	struct product_add p[EVENTS_MAX_BATCH];
+	int np;
+};
+
+static void count(struct tally *t, int64_t day, int64_t market, const char *metric)
 {
-	return db_exec(db,
-		       "INSERT INTO ecommerce_analytics (day, market_id, metric, value) "
-		       "VALUES ($1, $2, $3, $4) ON CONFLICT (day, market_id, metric) "
-		       "DO UPDATE SET value = ecommerce_analytics.value + $4",
-		       DBV(DI(day), DI(market), DT(metric), DI(by)), NULL);
+	for (int i = 0; i < t->nc; i++)
+		if (t->c[i].day == day && t->c[i].market == market && strcmp(t->c[i].metric, metric) == 0) {
+			t->c[i].by++;
+			return;
+		}
+	if (t->nc == (int)(sizeof(t->c) / sizeof(t->c[0])))
+		return; /* cannot happen: at most 3 metrics per event */
+	t->c[t->nc].day = day;
+	t->c[t->nc].market = market;
+	snprintf(t->c[t->nc].metric, sizeof(t->c[0].metric), "%s", metric);
+	t->c[t->nc].by = 1;
+	t->nc++;
 }
 
-/* Mark visitor as having reached step on day; bumps the step's visitor
- * counter the first time only, so daily visitor counts are exact. */
-static int mark(struct db *db, int64_t day, int64_t market, const char *visitor, const char *step,
-		const char *metric)
+static void count_product(struct tally *t, int64_t day, int64_t market, int64_t product, bool view)
+{
+	int i = 0;
+	while (i < t->np && !(t->p[i].day == day && t->p[i].market == market && t->p[i].product == product))
+		i++;
+	if (i == t->np) {
+		if (t->np == EVENTS_MAX_BATCH)
+			return;
+		memset(&t->p[i], 0, sizeof(t->p[i]));
+		t->p[i].day = day;
+		t->p[i].market = market;
+		t->p[i].product = product;
+		t->np++;
+	}
+	if (view)
+		t->p[i].views++;
+	else
+		t->p[i].carts++;
+}
+
+static int cmp_counter(const void *a, const void *b)
+{
+	const struct counter_add *x = a, *y = b;
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	if (x->market != y->market)
+		return x->market < y->market ? -1 : 1;
+	return strcmp(x->metric, y->metric);
+}
+
+static int cmp_product(const void *a, const void *b)
+{
+	const struct product_add *x = a, *y = b;
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	if (x->market != y->market)
+		return x->market < y->market ? -1 : 1;
+	return x->product < y->product ? -1 : x->product > y->product;
+}
+
+static int tally_write(struct db *db, struct tally *t)
+{
+	int rc = DB_OK;
+	qsort(t->c, (size_t)t->nc, sizeof(t->c[0]), cmp_counter);
+	qsort(t->p, (size_t)t->np, sizeof(t->p[0]), cmp_product);
+	for (int i = 0; rc == DB_OK && i < t->nc; i++) {
+		const char *metric = t->c[i].metric;
+		rc = db_exec(db,
+			     "INSERT INTO ecommerce_analytics (day, market_id, metric, value) "
+			     "VALUES ($1, $2, $3, $4) ON CONFLICT (day, market_id, metric) "
+			     "DO UPDATE SET value = ecommerce_analytics.value + $4",
+			     DBV(DI(t->c[i].day), DI(t->c[i].market), DT(metric), DI(t->c[i].by)), NULL);
+	}
+	for (int i = 0; rc == DB_OK && i < t->np; i++)
+		rc = db_exec(db,
+			     "INSERT INTO analytics_product_daily (day, market_id, product_id, views, carts) "
+			     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day, market_id, product_id) DO UPDATE "
+			     "SET views = analytics_product_daily.views + $4, "
+			     "carts = analytics_product_daily.carts + $5",
+			     DBV(DI(t->p[i].day), DI(t->p[i].market), DI(t->p[i].product), DI(t->p[i].views),
+				 DI(t->p[i].carts)),
+			     NULL);
+	return rc;
+}
+
+/* Mark visitor as having reached step on day; counts the step's visitor
+ * metric the first time only, so daily visitor counts are exact. */
+static int mark(struct db *db, struct tally *t, int64_t day, int64_t market, const char *visitor,
+		const char *step, const char *metric)
 {
 	int64_t added = 0;
 	int rc = db_exec(db,
@@ -61,7 +155,7 @@ static int mark(struct db *db, int64_t day, int64_t market, const char *visitor,
 			 "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
 			 DBV(DI(day), DI(market), DT(visitor), DT(step)), &added);
 	if (rc == DB_OK && added > 0)
-		rc = bump(db, day, market, metric, 1);
+		count(t, day, market, metric);
 	return rc;
 }
 
@@ -85,46 +179,74 @@ static void normalise_query(const char *q, char *out, size_t n)
 	out[o] = '\0';
 }
 
-static int store(struct db *db, const struct event *e)
+/* Up to ROWS_PER_INSERT event rows in one statement. */
+static int insert_rows(struct db *db, const struct event *evs, int n)
 {
-	int64_t day = e->at - e->at % 86400;
-	char metric[64];
-	int rc = db_exec(db,
-			 "INSERT INTO user_behavior_analytics (event_type, source, user_id, session_id, "
-			 "visitor, market_id, product_id, query, props, created_at) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-			 DBV(DT(e->type), DT(e->server ? "server" : "client"), DT(e->user_id),
-			     DT(e->session_id), DT(e->visitor), e->market_id ? DI(e->market_id) : DN,
-			     e->product_id ? DI(e->product_id) : DN, DT(e->query),
-			     DT(e->props_json ? e->props_json : "{}"), DI(e->at)),
-			 NULL);
-	if (rc != DB_OK)
-		return rc;
-	snprintf(metric, sizeof(metric), "events_%s", e->type);
-	if ((rc = bump(db, day, e->market_id, metric, 1)) != DB_OK)
-		return rc;
-	if ((rc = mark(db, day, e->market_id, e->visitor, "any", "visitors")) != DB_OK)
-		return rc;
-	if (is_funnel_step(e->type)) {
-		snprintf(metric, sizeof(metric), "visitors_%s", e->type);
-		if ((rc = mark(db, day, e->market_id, e->visitor, e->type, metric)) != DB_OK)
-			return rc;
+	struct buf sql;
+	buf_init(&sql, 64 * 1024);
+	buf_adds(&sql, "INSERT INTO user_behavior_analytics (event_type, source, user_id, session_id, "
+		       "visitor, market_id, product_id, query, props, created_at) VALUES ");
+	struct db_val *v = xcalloc((size_t)n * 10, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		const struct event *e = &evs[i];
+		int b = i * 10;
+		/* PostgreSQL types a multi-row VALUES list before matching columns:
+		 * untyped parameters there would be text, so integers are cast */
+		buf_printf(&sql,
+			   "%s($%d, $%d, $%d, $%d, $%d, CAST($%d AS BIGINT), CAST($%d AS BIGINT), $%d, $%d, "
+			   "CAST($%d AS BIGINT))",
+			   i ? ", " : "",
+			   b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10);
+		v[b] = DT(e->type);
+		v[b + 1] = DT(e->server ? "server" : "client");
+		v[b + 2] = DT(e->user_id);
+		v[b + 3] = DT(e->session_id);
+		v[b + 4] = DT(e->visitor);
+		v[b + 5] = e->market_id ? DI(e->market_id) : DN;
+		v[b + 6] = e->product_id ? DI(e->product_id) : DN;
+		v[b + 7] = DT(e->query);
+		v[b + 8] = DT(e->props_json ? e->props_json : "{}");
+		v[b + 9] = DI(e->at);
 	}
-	const char *col = strcmp(e->type, "product_view") == 0	? "views"
-			  : strcmp(e->type, "add_to_cart") == 0 ? "carts"
-								: NULL;
-	if (col && e->product_id > 0) {
-		char sql[320];
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO analytics_product_daily (day, market_id, product_id, %s) "
-			 "VALUES ($1, $2, $3, 1) ON CONFLICT (day, market_id, product_id) "
-			 "DO UPDATE SET %s = analytics_product_daily.%s + 1",
-			 col, col, col);
-		if ((rc = db_exec(db, sql, DBV(DI(day), DI(e->market_id), DI(e->product_id)), NULL)) !=
-		    DB_OK)
-			return rc;
-	}
+	int rc = db_exec(db, sql.p, v, n * 10, NULL);
+	free(v);
+	buf_free(&sql);
 	return rc;
+}
+
+/* Rows per INSERT: the PostgreSQL driver binds at most 64 parameters. */
+#define ROWS_PER_INSERT 6
+
+static int store(struct db *db, const struct event *evs, int n)
+{
+	struct tally *t = xcalloc(1, sizeof(*t));
+	int rc = DB_OK;
+	for (int i = 0; rc == DB_OK && i < n; i += ROWS_PER_INSERT)
+		rc = insert_rows(db, evs + i, n - i < ROWS_PER_INSERT ? n - i : ROWS_PER_INSERT);
+	for (int i = 0; rc == DB_OK && i < n; i++) {
+		const struct event *e = &evs[i];
+		int64_t day = e->at - e->at % 86400;
+		char metric[64];
+		snprintf(metric, sizeof(metric), "events_%s", e->type);
+		count(t, day, e->market_id, metric);
+		rc = mark(db, t, day, e->market_id, e->visitor, "any", "visitors");
+		if (rc == DB_OK && is_funnel_step(e->type)) {
+			snprintf(metric, sizeof(metric), "visitors_%s", e->type);
+			rc = mark(db, t, day, e->market_id, e->visitor, e->type, metric);
+		}
+		bool view = strcmp(e->type, "product_view") == 0;
+		if (e->product_id > 0 && (view || strcmp(e->type, "add_to_cart") == 0))
+			count_product(t, day, e->market_id, e->product_id, view);
+	}
+	if (rc == DB_OK)
+		rc = tally_write(db, t);
+	free(t);
+	return rc;
+}
+
+int events_store_batch(struct db *db, const struct event *evs, int n)
+{
+	return n > 0 ? store(db, evs, n) : DB_OK;
 }
 
 int events_lock(struct db *db)
@@ -137,13 +259,13 @@ int events_lock(struct db *db)
 int events_store(struct db *db, const struct event *e)
 {
 	if (db_in_tx(db))
-		return store(db, e);
+		return store(db, e, 1);
 	int rc = db_begin(db);
 	if (rc != DB_OK)
 		return rc;
 	rc = events_lock(db);
 	if (rc == DB_OK)
-		rc = store(db, e);
+		rc = store(db, e, 1);
 	if (rc != DB_OK) {
 		db_rollback(db);
 		return rc;

@@ -50,6 +50,11 @@ int events_lock(struct db *db) __attribute__((warn_unused_result));
  */
 int events_store(struct db *db, const struct event *e) __attribute__((warn_unused_result));
 
+/** Store up to EVENTS_MAX_BATCH events inside the caller's transaction
+ * (which took events_lock): one multi-row insert, then the counters. */
+int events_store_batch(struct db *db, const struct event *evs, int n)
+	__attribute__((warn_unused_result));
+
 /**
  * The server's own events (add to cart, checkout start, purchase,
  * zero-result search) for other areas to call: json_props may be NULL.

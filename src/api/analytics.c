@@ -416,12 +416,10 @@ static void post_events(struct req *r)
 			reply_error(r, MERR_UNAVAILABLE, NULL, NULL);
 			return;
 		}
-		for (size_t i = 0; i < n; i++) {
-			if (events_store(db, &evs[i]) != DB_OK) {
-				db_rollback(db);
-				reply_error(r, MERR_UNAVAILABLE, NULL, "could not store the events");
-				return;
-			}
+		if (events_store_batch(db, evs, (int)n) != DB_OK) {
+			db_rollback(db);
+			reply_error(r, MERR_UNAVAILABLE, NULL, "could not store the events");
+			return;
 		}
 		if (db_commit(db) != DB_OK) {
 			reply_error(r, MERR_UNAVAILABLE, NULL, "could not store the events");
