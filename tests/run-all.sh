@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.." || exit 1
 export MANDI_BIN="$PWD/$build/mandi"
 total_p=0; total_f=0
 tally() { # parse "N passed, M failed" from a log
-	line=$(grep -E '[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$1" | tail -1)
 	p=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) print $(i-1)}')
 	f=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^failed/) print $(i-1)}')
 	[ -z "$line" ] && p=0 && f=1

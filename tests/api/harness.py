@@ -20,6 +20,14 @@ BINARY = os.environ.get("MANDI_BIN", os.path.join(ROOT, "build", "mandi"))
 JWT_SECRET = "test-secret-0123456789abcdef"
 
 
+class Skip(Exception):
+    """Raised by a test that does not apply to this run (e.g. PostgreSQL-only)."""
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

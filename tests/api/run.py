@@ -43,7 +43,7 @@ def main():
     args = ap.parse_args()
     paths = args.modules or sorted(
         os.path.join(HERE, f) for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
-    passed = failed = 0
+    passed = failed = skipped = 0
     failures = []
     t0 = time.time()
     for path in paths:
@@ -73,6 +73,9 @@ def main():
                     fn(srv if srv else db)
                     passed += 1
                     print("PASS %s (%.2fs)" % (label, time.time() - start), flush=True)
+                except harness.Skip as e:
+                    skipped += 1
+                    print("SKIP %s: %s" % (label, e), flush=True)
                 except Exception:
                     failed += 1
                     tb = traceback.format_exc()
@@ -99,7 +102,7 @@ def main():
     print("api suite (%s%s) took %.1fs" % (args.driver, mode, time.time() - t0))
     for label, _ in failures:
         print("failed: " + label)
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 
