@@ -43,7 +43,7 @@ void dbadvice_observe(const char *sql, int64_t us)
 		if (n->sql && n->hash != h)
 			continue;
 		if (!n->sql) {
-			n->sql = xstrndup(sql, 4000);
+			n->sql = xstrndup(sql, strnlen(sql, 4000));
 			n->hash = h;
 		}
 		n->calls++;
