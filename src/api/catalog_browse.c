@@ -49,6 +49,10 @@ static bool parse_query(struct req *r, struct db *db, struct listing_query *q, b
 	    !filter_str(r, "size", &q->size) || !filter_str(r, "color", &q->color) ||
 	    !page_or_400(r, &q->limit, &cursor))
 		return false;
+	if (q->size)
+		q->size_like = listing_like(&r->a, q->size);
+	if (q->color)
+		q->color_like = listing_like(&r->a, q->color);
 	if (q->min_price >= 0 && q->max_price >= 0 && q->min_price > q->max_price) {
 		reply_error(r, MERR_VALIDATION, "min_price", "min_price is above max_price");
 		return false;

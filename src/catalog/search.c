@@ -73,19 +73,21 @@ static void from_where(struct sqlb *s, const struct listing_query *q, const char
 		buf_printf(&s->b, " AND l.price >= $%d", param(s, DI(q->min_price)));
 	if (q->max_price >= 0)
 		buf_printf(&s->b, " AND l.price <= $%d", param(s, DI(q->max_price)));
-	/* one variant sold in the market must satisfy every variant filter */
-	if (q->size || q->color || q->in_stock) {
+	/* sizes and colours sold in the market are on the row ('|s|m|'): a cheap
+	 * test first; stock lives in inventory, so in_stock needs one variant
+	 * sold here, of that size and colour, with units available */
+	if (q->size)
+		buf_printf(&s->b, " AND l.sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
+	if (q->color)
+		buf_printf(&s->b, " AND l.colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
+	if (q->in_stock) {
 		buf_adds(&s->b, " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp "
-				"ON pp.variant_id = v.id AND pp.market_id = l.market_id");
-		if (q->in_stock)
-			buf_adds(&s->b, " JOIN inventory i ON i.variant_id = v.id");
-		buf_adds(&s->b, " WHERE v.product_id = l.product_id");
+				"ON pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON "
+				"i.variant_id = v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0");
 		if (q->size)
 			buf_printf(&s->b, " AND LOWER(v.size) = LOWER($%d)", param(s, DT(q->size)));
 		if (q->color)
 			buf_printf(&s->b, " AND LOWER(v.color) = LOWER($%d)", param(s, DT(q->color)));
-		if (q->in_stock)
-			buf_adds(&s->b, " AND i.stock - i.reserved > 0");
 		buf_adds(&s->b, ")");
 	}
 }
@@ -114,6 +116,23 @@ static void item_row(struct arena *a, const struct db_res *r, int i, struct list
 	it->created_at = db_int(r, i, 8);
 	it->images = arena_strdup(a, db_text(r, i, 9));
 	it->stock = (int)db_int(r, i, 10);
+}
+
+const char *listing_like(struct arena *a, const char *value)
+{
+	size_t n = strlen(value);
+	char *out = arena_alloc(a, 2 * n + 5), *o = out;
+	*o++ = '%';
+	*o++ = '|';
+	for (const char *c = value; *c; c++) {
+		if (*c == '%' || *c == '_' || *c == '\\')
+			*o++ = '\\';
+		*o++ = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	}
+	*o++ = '|';
+	*o++ = '%';
+	*o = 0;
+	return out;
 }
 
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q,

@@ -26,6 +26,7 @@ struct listing_query {
 	int64_t brand_id;             /**< 0 = any */
 	int64_t min_price, max_price; /**< -1 = no bound */
 	const char *size, *color;     /**< NULL = any */
+	const char *size_like, *color_like; /**< the same as LIKE patterns (listing_like) */
 	bool in_stock;
 	enum listing_sort sort;
 	const char *match;            /**< full-text query in the engine's syntax, or NULL */
@@ -70,6 +71,10 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
  * not active and sold in the market. Returns the count or -1. */
 int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int64_t *ids, int n,
 		   struct listing_item **items);
+
+/** "M" → "%|m|%" (LIKE pattern over product_market.sizes, wildcards escaped),
+ * in arena a. */
+const char *listing_like(struct arena *a, const char *value);
 
 /** Facet counts (and total) over everything q matches, ignoring paging. */
 bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
