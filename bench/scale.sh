@@ -22,7 +22,7 @@ pids=(); nginx_conf=""; started_pg=""; db=""; redis_pid=""
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	[ -n "$nginx_conf" ] && nginx -p "$WORK/nginx" -c "$nginx_conf" -s stop 2>/dev/null || true
+	[ -n "$nginx_conf" ] && { nginx -p "$WORK/nginx" -c "$nginx_conf" -s stop 2>/dev/null || true; }
 	[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
 	[ -n "$db" ] && psql "$PG_BASE" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
 	[ -n "$started_pg" ] && "$ROOT/tests/pg.sh" stop 55439 || true
@@ -46,22 +46,26 @@ export CACHE_TYPE=redis REDIS_URL=redis://127.0.0.1:$rport/0 MANDI_ACCESS_LOG=fa
 export JWT_SECRET=bench-secret-0123456789abcdef MANDI_DB_POOL=${MANDI_DB_POOL:-16}
 export MANDI_MAX_CONNECTIONS=4096
 
-"$MANDI" seed --demo --products "$PRODUCTS" >/dev/null
-"$MANDI" jobs run-once >/dev/null
-range=$(psql "$DATABASE_URL" -qAtc "SELECT MIN(id) || ' ' || MAX(id) FROM products")
+"$MANDI" seed --demo --products "$PRODUCTS" >"$WORK/seed.log" 2>&1
+"$MANDI" jobs run-once >>"$WORK/seed.log" 2>&1
+# products sold in both markets: every request of the scenario should succeed
+psql "$DATABASE_URL" -qAtc "SELECT p.id FROM products p WHERE p.status = 'active' AND
+	(SELECT COUNT(DISTINCT pp.market_id) FROM product_variants v JOIN product_prices pp
+	 ON pp.variant_id = v.id WHERE v.product_id = p.id) = 2" >"$WORK/ids"
+range="$WORK/ids"
 
-start_instances() { # N: start N instances, print their ports
-	local ports=()
+ports=()
+start_instances() { # N: start N instances; their ports go to $ports
+	ports=()
 	for _ in $(seq "$1"); do
 		local port; port=$(free_port)
-		PORT=$port "$MANDI" serve 2>>"$WORK/mandi.log" &
+		PORT=$port "$MANDI" serve >>"$WORK/mandi.log" 2>&1 &
 		pids+=($!)
 		ports+=("$port")
 	done
 	for port in "${ports[@]}"; do
 		for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 	done
-	echo "${ports[@]}"
 }
 
 stop_instances() {
@@ -100,31 +104,44 @@ PY
 	nginx -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$nginx_conf"
 }
 
-nginx_stop() { nginx -p "$WORK/nginx" -c "$nginx_conf" -s quit; sleep 0.5; nginx_conf=""; }
+nginx_stop() { nginx -p "$WORK/nginx" -c "$nginx_conf" -s quit 2>/dev/null; sleep 0.5; nginx_conf=""; }
+
+cpu_ticks() { # PIDS...: user+system CPU ticks of these processes
+	local t=0
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] && t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") ))
+	done
+	echo "$t"
+}
 
 run() { # LABEL URL
 	local out
-	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua" "$2" -- $range | grep '^RESULT')
+	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua" "$2" -- $range | grep -E '^(RESULT|FAILURES)' | tr '\n' ' ')
 	echo "$1 $out"
 }
 
 row() { # "LABEL RESULT k=v ..."
 	local label=$1; shift; shift
-	declare -A v; for kv in "$@"; do v[${kv%%=*}]=${kv#*=}; done
+	declare -A v; for kv in "$@"; do [[ $kv == *=* ]] && v[${kv%%=*}]=${kv#*=}; done
 	local errs=$(( v[non2xx] + v[connect] + v[read] + v[write] + v[timeout] ))
-	echo "| $label | ${v[rps]} | ${v[p50_ms]} | ${v[p90_ms]} | ${v[p99_ms]} | ${v[requests]} | $errs (non-2xx ${v[non2xx]}, connect ${v[connect]}, read ${v[read]}, timeout ${v[timeout]}) |"
+	local cpu_us=$(( cpu_used * 1000000 / $(getconf CLK_TCK) / (v[requests] > 0 ? v[requests] : 1) ))
+	echo "| $label | ${v[rps]} | ${v[p50_ms]} | ${v[p90_ms]} | ${v[p99_ms]} | ${v[requests]} | $errs (non-2xx ${v[non2xx]}, connect ${v[connect]}, read ${v[read]}, timeout ${v[timeout]}) | $cpu_us |"
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores; wrk -t2 -c$CONNS -d$DURATION, mixed browse (bench/browse.lua), $PRODUCTS products, PostgreSQL + Redis"
-echo "| setup | req/s | p50 ms | p90 ms | p99 ms | requests | errors |"
-echo "|---|---|---|---|---|---|---|"
+echo "| setup | req/s | p50 ms | p90 ms | p99 ms | requests | errors | mandi CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|"
 np=$(free_port)
 for n in 1 2; do
-	read -r -a ports <<<"$(start_instances "$n")"
+	start_instances "$n"
 	nginx_start "$np" "${ports[@]}"
 	# warm: first requests fill the caches and the connection pools
 	wrk -t2 -c50 -d3s -s "$BENCH_DIR/browse.lua" "http://127.0.0.1:$np" -- $range >/dev/null
-	row "nginx → $n instance$([ "$n" = 2 ] && echo s)" $(run x "http://127.0.0.1:$np")
+	t0=$(cpu_ticks "${pids[@]}")
+	result=$(run x "http://127.0.0.1:$np")
+	cpu_used=$(( $(cpu_ticks "${pids[@]}") - t0 ))
+	row "nginx → $n instance$([ "$n" = 2 ] && echo s)" $result
+	[[ $result == *FAILURES* ]] && echo "  (${result#*FAILURES })"
 	nginx_stop
 	stop_instances
 done

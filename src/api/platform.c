@@ -11,36 +11,42 @@
 #include "http/ratelimit.h"
 #include "integration/client.h"
 #include "integration/discover.h"
+#include "integration/personalize.h"
 #include "market/market_admin.h"
 
 /* {"data": [cards], "next_cursor": null, "market", "currency", "source",
  * "fallback_reason"}: a client (and an operator reading logs) always sees
  * whether the platform service answered or mandi's own data did. */
+static void write_discover(struct jw *w, const struct market *m, const struct discover_result *d)
+{
+	jw_key(w, "data");
+	jw_arr(w);
+	for (int i = 0; i < d->n; i++) {
+		const struct product_card *c = &d->items[i];
+		jw_obj(w);
+		jw_kint(w, "id", c->id);
+		jw_kstr(w, "name", c->name);
+		jw_kstr(w, "category", c->category);
+		jw_kstr_or_null(w, "brand", c->brand[0] ? c->brand : NULL);
+		jw_money(w, "price", c->price, m->currency);
+		jw_kstr(w, "currency", m->currency);
+		jw_kreal(w, "score", c->score);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_knull(w, "next_cursor");
+	jw_kstr(w, "market", m->code);
+	jw_kstr(w, "currency", m->currency);
+	jw_kstr(w, "source", d->source);
+	jw_kstr_or_null(w, "fallback_reason", d->fallback_reason);
+}
+
 static void reply_discover(struct req *r, const struct market *m, const struct discover_result *d)
 {
 	struct jw w;
 	reply_begin(r, &w);
 	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
-	for (int i = 0; i < d->n; i++) {
-		const struct product_card *c = &d->items[i];
-		jw_obj(&w);
-		jw_kint(&w, "id", c->id);
-		jw_kstr(&w, "name", c->name);
-		jw_kstr(&w, "category", c->category);
-		jw_kstr_or_null(&w, "brand", c->brand[0] ? c->brand : NULL);
-		jw_money(&w, "price", c->price, m->currency);
-		jw_kstr(&w, "currency", m->currency);
-		jw_kreal(&w, "score", c->score);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	jw_knull(&w, "next_cursor");
-	jw_kstr(&w, "market", m->code);
-	jw_kstr(&w, "currency", m->currency);
-	jw_kstr(&w, "source", d->source);
-	jw_kstr_or_null(&w, "fallback_reason", d->fallback_reason);
+	write_discover(&w, m, d);
 	jw_obj_end(&w);
 	reply_end(r, 200);
 }
@@ -410,6 +416,45 @@ static void create_market(struct req *r)
 	reply_end(r, 201);
 }
 
+/* WS1 preferences + WS2 styling suggestions for the signed-in shopper. */
+static void style_suggestions(struct req *r)
+{
+	int64_t limit;
+	const char *user = req_param(r, "user_id");
+	const struct market *m = market_or_400(r, req_query(r, "market"), false);
+	if (!m || !owner_or_403(r, user) ||
+	    !query_int_or_400(r, "limit", 1, DISCOVER_MAX, 10, &limit))
+		return;
+	struct discover_result d;
+	struct user_prefs p;
+	enum merr e = personalize_suggestions(req_db_read(r), m, user, (int)limit, &d, &p);
+	if (e != MERR_OK) {
+		reply_merr(r, e);
+		return;
+	}
+	struct jw w;
+	reply_begin(r, &w);
+	jw_obj(&w);
+	write_discover(&w, m, &d);
+	jw_key(&w, "preferences");
+	jw_obj(&w);
+	jw_kstr(&w, "source", p.source);
+	jw_kstr_or_null(&w, "fallback_reason", p.fallback_reason);
+	jw_key(&w, "categories");
+	jw_arr(&w);
+	for (int i = 0; i < p.ncategories; i++)
+		jw_str(&w, p.categories[i]);
+	jw_arr_end(&w);
+	jw_key(&w, "brands");
+	jw_arr(&w);
+	for (int i = 0; i < p.nbrands; i++)
+		jw_str(&w, p.brands[i]);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	reply_end(r, 200);
+}
+
 static void integrations(struct req *r)
 {
 	struct jw w;
@@ -425,6 +470,7 @@ static void integrations(struct req *r)
 const struct route routes_platform[] = {
 	{"GET", "/api/catalog/similar/{product_id}", similar, ROLE_PUBLIC, RF_NONE, "Visually similar products (WS3, catalog fallback)"},
 	{"POST", "/api/catalog/image-search", image_search, ROLE_PUBLIC, RF_AUTH_OPTIONAL, "Products matching an image (WS3, popular fallback)"},
+	{"GET", "/api/catalog/style-suggestions/{user_id}", style_suggestions, ROLE_CUSTOMER, RF_NONE, "Styling suggestions for a shopper (WS2, WS1 preferences, own-data fallback)"},
 	{"GET", "/api/social/trending-products", trending, ROLE_PUBLIC, RF_NONE, "Trending products (WS4, own-data fallback)"},
 	{"POST", "/api/ecommerce/markets", create_market, ROLE_ADMIN, RF_NONE, "Add a market as data (admin)"},
 	{"GET", "/api/platform/integrations", integrations, ROLE_ADMIN, RF_NONE, "WS1-WS4 circuit breakers and counters (admin)"},

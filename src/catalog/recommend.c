@@ -104,6 +104,7 @@ static int load_items(struct db *db, int64_t market_id, struct item **out)
 		     "pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON i.variant_id = "
 		     "v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0) "
 		     "FROM product_market l JOIN products p ON p.id = l.product_id WHERE l.market_id = $1 "
+		     "AND l.scope_id = 0 "
 		     "ORDER BY l.category_id, l.popularity DESC, l.product_id",
 		     DBV(DI(market_id))) != DB_OK)
 		return -1;
@@ -284,6 +285,7 @@ int recommend_read(struct db *db, struct arena *a, int64_t product_id, int64_t m
 	if (db_query(db, &r,
 		     "SELECT r.recommended_id, r.score, r.reason FROM product_recommendations r "
 		     "JOIN product_market l ON l.product_id = r.recommended_id AND l.market_id = r.market_id "
+		     "AND l.scope_id = 0 "
 		     "WHERE r.product_id = $1 AND r.market_id = $2 AND r.recommended_id <> r.product_id "
 		     "AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id "
 		     "AND pp.market_id = r.market_id JOIN inventory i ON i.variant_id = v.id WHERE "

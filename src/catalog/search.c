@@ -38,7 +38,7 @@ static const struct {
 /* SQL under construction with its bound parameters. */
 struct sqlb {
 	struct buf b;
-	struct db_val p[LISTING_MAX_CATEGORIES + 16];
+	struct db_val p[24];
 	int n;
 };
 
@@ -65,32 +65,29 @@ static void from_where(struct sqlb *s, const struct listing_query *q, const char
 	if (q->match)
 		buf_adds(&s->b, " JOIN m ON m.id = l.product_id");
 	buf_adds(&s->b, joins);
-	buf_printf(&s->b, " WHERE l.market_id = $%d", param(s, DI(q->market_id)));
-	if (q->ncategories) {
-		buf_adds(&s->b, " AND l.category_id IN (");
-		for (int i = 0; i < q->ncategories; i++)
-			buf_printf(&s->b, "%s$%d", i ? ", " : "", param(s, DI(q->category_ids[i])));
-		buf_adds(&s->b, ")");
-	}
+	int m = param(s, DI(q->market_id));
+	buf_printf(&s->b, " WHERE l.market_id = $%d AND l.scope_id = $%d", m, param(s, DI(q->scope_id)));
 	if (q->brand_id)
 		buf_printf(&s->b, " AND l.brand_id = $%d", param(s, DI(q->brand_id)));
 	if (q->min_price >= 0)
 		buf_printf(&s->b, " AND l.price >= $%d", param(s, DI(q->min_price)));
 	if (q->max_price >= 0)
 		buf_printf(&s->b, " AND l.price <= $%d", param(s, DI(q->max_price)));
-	/* one variant sold in the market must satisfy every variant filter */
-	if (q->size || q->color || q->in_stock) {
+	/* sizes and colours sold in the market are on the row ('|s|m|'): a cheap
+	 * test first; stock lives in inventory, so in_stock needs one variant
+	 * sold here, of that size and colour, with units available */
+	if (q->size)
+		buf_printf(&s->b, " AND l.sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
+	if (q->color)
+		buf_printf(&s->b, " AND l.colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
+	if (q->in_stock) {
 		buf_adds(&s->b, " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp "
-				"ON pp.variant_id = v.id AND pp.market_id = l.market_id");
-		if (q->in_stock)
-			buf_adds(&s->b, " JOIN inventory i ON i.variant_id = v.id");
-		buf_adds(&s->b, " WHERE v.product_id = l.product_id");
+				"ON pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON "
+				"i.variant_id = v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0");
 		if (q->size)
 			buf_printf(&s->b, " AND LOWER(v.size) = LOWER($%d)", param(s, DT(q->size)));
 		if (q->color)
 			buf_printf(&s->b, " AND LOWER(v.color) = LOWER($%d)", param(s, DT(q->color)));
-		if (q->in_stock)
-			buf_adds(&s->b, " AND i.stock - i.reserved > 0");
 		buf_adds(&s->b, ")");
 	}
 }
@@ -119,6 +116,23 @@ static void item_row(struct arena *a, const struct db_res *r, int i, struct list
 	it->created_at = db_int(r, i, 8);
 	it->images = arena_strdup(a, db_text(r, i, 9));
 	it->stock = (int)db_int(r, i, 10);
+}
+
+const char *listing_like(struct arena *a, const char *value)
+{
+	size_t n = strlen(value);
+	char *out = arena_alloc(a, 2 * n + 5), *o = out;
+	*o++ = '%';
+	*o++ = '|';
+	for (const char *c = value; *c; c++) {
+		if (*c == '%' || *c == '_' || *c == '\\')
+			*o++ = '\\';
+		*o++ = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	}
+	*o++ = '|';
+	*o++ = '%';
+	*o = 0;
+	return out;
 }
 
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
@@ -160,7 +174,8 @@ int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int6
 	struct buf sql;
 	buf_init(&sql, 8192);
 	buf_printf(&sql, ITEM_COLS, "l.popularity");
-	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.product_id = $2", ITEM_JOINS);
+	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.product_id = $2 "
+			 "AND l.scope_id = 0", ITEM_JOINS);
 	/* collections are short: one indexed lookup per product keeps the order */
 	for (int i = 0; i < n; i++) {
 		struct db_res r;
@@ -327,24 +342,6 @@ char *search_match_query(struct db *db, struct arena *a, const char *text)
 	char *out = terms ? arena_strdup(a, b.p) : NULL;
 	buf_free(&b);
 	return out;
-}
-
-int category_subtree(struct db *db, const char *slug, int64_t *ids, int max)
-{
-	struct db_res r;
-	if (db_query(db, &r, "SELECT id, parent_id, slug FROM categories ORDER BY id", DBV0) != DB_OK)
-		return 0;
-	int n = 0;
-	for (int i = 0; i < r.nrows && !n; i++)
-		if (strcmp(db_text(&r, i, 2), slug) == 0)
-			ids[n++] = db_int(&r, i, 0);
-	/* breadth-first: every category whose parent is already in the set */
-	for (int k = 0; k < n; k++)
-		for (int i = 0; i < r.nrows && n < max; i++)
-			if (db_int(&r, i, 1) == ids[k])
-				ids[n++] = db_int(&r, i, 0);
-	db_res_free(&r);
-	return n;
 }
 
 /*

@@ -33,24 +33,27 @@ const char *req_header(struct req *r, const char *name)
 	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
-/* Without replicas both kinds come from one pool: a request holds at most
- * one connection of it, or requests that each hold one and wait for a
- * second deadlock the pool under load. */
 struct db *req_db(struct req *r)
 {
-	if (!r->db && r->db_read && db_read_replicas() == 0) {
-		r->db = r->db_read;
-		r->db_read = NULL;
-	}
 	if (!r->db)
 		r->db = db_acquire();
 	return r->db;
 }
 
+/*
+ * A request must never wait for a connection while holding one the waiters
+ * need: without replicas both calls draw from the primary pool, and a handler
+ * that reads then writes (search logs its query) would hold one connection
+ * and wait for a second — once every connection is held that way, the
+ * process deadlocks. So without replicas, or once the request holds the
+ * primary, reads use that same primary connection (always correct, just not
+ * offloaded); a replica holder may still wait for the primary, but a primary
+ * holder never waits for a replica, so no cycle can form.
+ */
 struct db *req_db_read(struct req *r)
 {
-	if (r->db && db_read_replicas() == 0)
-		return r->db;
+	if (r->db || !db_read_replicas())
+		return req_db(r);
 	if (!r->db_read)
 		r->db_read = db_acquire_read();
 	return r->db_read;

@@ -103,11 +103,9 @@ static int ranked_ids(json_t *doc, int64_t *ids, double *scores)
 	return n;
 }
 
-/* Ask a service for a ranked list and hydrate it. Returns false (with
- * out->fallback_reason) when the caller should fall back. */
-static bool from_service(struct db *db, const struct market *m, enum service_id svc,
-			 const char *method, const char *path, const char *body, int limit,
-			 struct discover_result *out)
+bool discover_from_service(struct db *db, const struct market *m, enum service_id svc,
+			   const char *method, const char *path, const char *body, int limit,
+			   struct discover_result *out)
 {
 	struct svc_result res;
 	bool ok = svc_call(svc, method, path, body, true, &res);
@@ -150,7 +148,7 @@ enum merr discover_similar(struct db *db, const struct market *m, int64_t produc
 	char path[128];
 	snprintf(path, sizeof(path), "/api/vision/similar-products/%lld?market=%s&limit=%d",
 		 (long long)product_id, m->code, limit);
-	if (from_service(db, m, SVC_VISION, "GET", path, NULL, limit, out)) {
+	if (discover_from_service(db, m, SVC_VISION, "GET", path, NULL, limit, out)) {
 		/* the query product itself is not "similar" to itself */
 		int k = 0;
 		for (int i = 0; i < out->n; i++)
@@ -173,9 +171,55 @@ enum merr discover_similar(struct db *db, const struct market *m, int64_t produc
 	return MERR_OK;
 }
 
+enum merr discover_popular_in(struct db *db, const struct market *m, const char *const *categories,
+			      int ncat, const char *const *brands, int nbrand, int limit,
+			      struct discover_result *out)
+{
+	struct db_val params[2 + 2 * 8 + 1];
+	int np = 0;
+	struct buf sql;
+	buf_init(&sql, 1 << 14);
+	buf_adds(&sql, CARD_SELECT);
+	params[np++] = DI(m->id);
+	if (ncat > 8)
+		ncat = 8;
+	if (nbrand > 8)
+		nbrand = 8;
+	if (ncat > 0) {
+		buf_adds(&sql, "AND c.slug IN (");
+		for (int i = 0; i < ncat; i++) {
+			buf_printf(&sql, "%s$%d", i ? ", " : "", np + 1);
+			params[np++] = DT(categories[i]);
+		}
+		buf_adds(&sql, ")");
+	}
+	buf_adds(&sql, CARD_GROUP "ORDER BY ");
+	if (nbrand > 0) {
+		buf_adds(&sql, "CASE WHEN b.name IN (");
+		for (int i = 0; i < nbrand; i++) {
+			buf_printf(&sql, "%s$%d", i ? ", " : "", np + 1);
+			params[np++] = DT(brands[i]);
+		}
+		buf_adds(&sql, ") THEN 1 ELSE 0 END DESC, ");
+	}
+	buf_printf(&sql, "p.popularity DESC, p.id LIMIT $%d", np + 1);
+	params[np++] = DI(limit);
+	struct db_res r;
+	int rc = db_query(db, &r, sql.p, params, np);
+	buf_free(&sql);
+	if (rc != DB_OK)
+		return MERR_INTERNAL;
+	fill_from_rows(out, &r, limit);
+	db_res_free(&r);
+	return MERR_OK;
+}
+
 static enum merr popular(struct db *db, const struct market *m, const char *category, int limit,
 			 struct discover_result *out)
 {
+	if (category)
+		return discover_popular_in(db, m, &category, 1, NULL, 0, limit, out);
+
 	struct db_res r;
 	int rc = category
 			 ? db_query(db, &r,
@@ -196,7 +240,7 @@ enum merr discover_image_search(struct db *db, const struct market *m, const cha
 				const char *category, int limit, struct discover_result *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (from_service(db, m, SVC_VISION, "POST", "/api/vision/product-search", request_json, limit,
+	if (discover_from_service(db, m, SVC_VISION, "POST", "/api/vision/product-search", request_json, limit,
 			 out))
 		return MERR_OK;
 	/* nothing can look at the image: offer what sells, and say so */
@@ -210,7 +254,7 @@ enum merr discover_trending(struct db *db, const struct market *m, int limit,
 	memset(out, 0, sizeof(*out));
 	char path[96];
 	snprintf(path, sizeof(path), "/api/social/trending-products?market=%s&limit=%d", m->code, limit);
-	if (from_service(db, m, SVC_SOCIAL, "GET", path, NULL, limit, out))
+	if (discover_from_service(db, m, SVC_SOCIAL, "GET", path, NULL, limit, out))
 		return MERR_OK;
 	struct db_res r;
 	if (db_query(db, &r,

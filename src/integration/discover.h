@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "integration/client.h"
 
 struct db;
 struct market;
@@ -52,6 +53,18 @@ enum merr discover_image_search(struct db *db, const struct market *m, const cha
 /** Trending products in the market. */
 enum merr discover_trending(struct db *db, const struct market *m, int limit,
 			    struct discover_result *out) __attribute__((warn_unused_result));
+/** Ask service svc for a ranked list ({"products": [{"product_id", "score"}]})
+ * and hydrate it into out (source = the service's name). False, with
+ * out->fallback_reason, when the caller should fall back. All such calls
+ * are reads, so they are retried while the budget lasts. */
+bool discover_from_service(struct db *db, const struct market *m, enum service_id svc,
+			   const char *method, const char *path, const char *body, int limit,
+			   struct discover_result *out);
+/** The market's most popular products, in these categories when ncat > 0,
+ * these brands first when nbrand > 0 (at most 8 of each are used). */
+enum merr discover_popular_in(struct db *db, const struct market *m, const char *const *categories,
+			      int ncat, const char *const *brands, int nbrand, int limit,
+			      struct discover_result *out) __attribute__((warn_unused_result));
 /** Recompute the trending snapshot of every market (the trending-refresh job). */
 bool discover_refresh_trending(struct db *db, int64_t now);
 

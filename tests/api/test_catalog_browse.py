@@ -62,6 +62,7 @@ def test_listing_filters(s):
     assert ids("&min_price=2000&max_price=3000") == sorted(
         p["id"] for i, p in enumerate(made) if 2000 <= 1000 + (i % 4) * 1000 <= 3000)
     assert ids("&size=m") == sorted(p["id"] for i, p in enumerate(made) if i % 3 == 1)
+    assert ids("&size=_") == [] and ids("&size=%25") == [] and ids("&size=XXL") == []
     assert ids("&color=RED") == sorted(p["id"] for i, p in enumerate(made) if i % 2 == 0)
     assert ids("&in_stock=true") == sorted(p["id"] for i, p in enumerate(made) if i % 5)
     assert ids("&in_stock=true&size=S&color=red") == sorted(

@@ -9,10 +9,14 @@ from platform_fixtures import FakeService, merchant, product
 
 VISION = FakeService()
 SOCIAL = FakeService()
+USERS = FakeService()
+AI = FakeService()
 BUDGET_MS = 400
 SERVER_ENV = {
     "VISION_SERVICE_URL": VISION.url,
     "SOCIAL_SERVICE_URL": SOCIAL.url,
+    "USER_SERVICE_URL": USERS.url,
+    "AI_SERVICE_URL": AI.url,
     "INTEGRATION_TIMEOUT_MS": str(BUDGET_MS),
     # breaker behaviour has its own servers below; here failures must not open it
     "INTEGRATION_BREAKER_FAILURES": "1000",
@@ -254,3 +258,58 @@ def test_integrations_status_is_admin_only(s):
     expect(s.get("/api/platform/integrations", user=uniq("u")), 403, "forbidden")
     body = expect(s.get("/api/platform/integrations", token=s.admin()), 200)
     assert [x["service"] for x in body["data"]] == ["user", "ai", "vision", "social"]
+
+
+def test_style_suggestions_from_ai_with_user_preferences(s):
+    a, b, c = three_dresses(s)
+    user = "%s@example.com" % uniq("ann")  # escaped in the service URLs
+    USERS.reset()
+    AI.reset()
+    USERS.answers["/api/users/"] = {"categories": ["dresses"], "brands": ["Zara"], "sizes": ["M"]}
+    AI.answers["/api/ai/styling-suggestions/"] = {"products": [{"product_id": c, "score": 0.9},
+                                                               {"product_id": a, "score": 0.4}]}
+    body = expect(s.get("/api/catalog/style-suggestions/%s?market=US" % user, user=user), 200)
+    assert body["source"] == "ai" and [x["id"] for x in body["data"]] == [c, a]
+    assert body["preferences"] == {"source": "user_service", "fallback_reason": None,
+                                   "categories": ["dresses"], "brands": ["Zara"]}
+    esc = user.replace("@", "%40")
+    assert USERS.requests[0][1] == "/api/users/%s/preferences" % esc
+    assert AI.requests[0][1].startswith("/api/ai/styling-suggestions/%s?market=US" % esc)
+
+
+def test_style_suggestions_fall_back_on_preferences_then_popularity(s):
+    m = merchant(s)
+    brand = uniq("Pref")
+    other = product(s, m, "Plain skirt", "bottoms", None, {"US": 2999}, popularity())
+    liked = product(s, m, "Liked skirt", "bottoms", brand, {"US": 3999}, 1)
+    user = uniq("u")
+    USERS.reset()
+    AI.reset("slow")
+    USERS.answers["/api/users/"] = {"categories": ["bottoms"], "brands": [brand]}
+    t0 = time.time()
+    body = expect(s.get("/api/catalog/style-suggestions/%s?market=US&limit=50" % user, user=user), 200)
+    assert time.time() - t0 < 2.5
+    assert (body["source"], body["fallback_reason"]) == ("preferences", "timeout")
+    ids = [x["id"] for x in body["data"]]
+    assert ids[0] == liked, "the preferred brand leads"
+    assert other in ids and all(x["category"] == "bottoms" for x in body["data"])
+    # WS1 down too: the market's most popular products
+    USERS.reset("fail")
+    AI.reset("fail")
+    body = expect(s.get("/api/catalog/style-suggestions/%s?market=US" % user, user=user), 200)
+    assert (body["source"], body["fallback_reason"]) == ("catalog_popular", "http_error")
+    assert body["preferences"]["source"] == "none"
+    assert body["preferences"]["fallback_reason"] == "http_error"
+    # a user WS1 does not know is not a failure
+    USERS.reset()
+    body = expect(s.get("/api/catalog/style-suggestions/%s?market=US" % user, user=user), 200)
+    assert body["preferences"]["fallback_reason"] == "no_preferences"
+
+
+def test_style_suggestions_are_private(s):
+    expect(s.get("/api/catalog/style-suggestions/someone"), 401, "unauthorized")
+    expect(s.get("/api/catalog/style-suggestions/someone", user=uniq("u")), 403, "forbidden")
+    AI.reset("fail")
+    USERS.reset("fail")
+    expect(s.get("/api/catalog/style-suggestions/someone", token=s.admin()), 200)
+    expect(s.get("/api/catalog/style-suggestions/u1?market=XX", user="u1"), 400, "unknown_market")
