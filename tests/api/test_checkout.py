@@ -385,10 +385,9 @@ def test_reservation_expiry_returns_stock(s):
 
 
 def save_card(s, user, market="US"):
-    s.db.sql("INSERT INTO payment_methods (user_id, market_id, gateway, type, token, brand, last4, "
-             "fingerprint, is_default, created_at) SELECT '%s', id, 'stripe', 'card', 'tok_visa', "
-             "'visa', '4242', 'fp-%s', 1, 0 FROM markets WHERE code = '%s'" % (user, user, market))
-    return int(s.db.sql("SELECT MAX(id) FROM payment_methods WHERE user_id = '%s'" % user)[0][0])
+    m = expect(s.post("/api/payments/methods", {"market": market, "gateway": "stripe", "type": "card",
+                                                "token": "tok_visa"}, user=user), 201)
+    return m["id"]
 
 
 def test_express_session_filled_from_defaults(s):
