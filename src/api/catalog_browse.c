@@ -14,7 +14,7 @@
 #include "core/log.h"
 
 #define LISTING_TTL 60
-#define SEARCH_MAX_LEN 200
+#define SEARCH_MAX_LEN SEARCH_LOG_QUERY_MAX
 
 /* A short string filter (size, colour): absent is NULL, empty or long is 400. */
 static bool filter_str(struct req *r, const char *name, const char **out)
@@ -49,11 +49,15 @@ static bool parse_query(struct req *r, struct db *db, struct listing_query *q, b
 	    !filter_str(r, "size", &q->size) || !filter_str(r, "color", &q->color) ||
 	    !page_or_400(r, &q->limit, &cursor))
 		return false;
+	if (q->size)
+		q->size_like = listing_like(&r->a, q->size);
+	if (q->color)
+		q->color_like = listing_like(&r->a, q->color);
 	if (q->min_price >= 0 && q->max_price >= 0 && q->min_price > q->max_price) {
 		reply_error(r, MERR_VALIDATION, "min_price", "min_price is above max_price");
 		return false;
 	}
-	if (cat && !(q->ncategories = category_subtree(db, cat, q->category_ids, LISTING_MAX_CATEGORIES))) {
+	if (cat && !(q->scope_id = category_id_of(db, cat))) {
 		reply_error(r, MERR_VALIDATION, "category", "unknown category");
 		return false;
 	}
@@ -92,7 +96,7 @@ static bool parse_query(struct req *r, struct db *db, struct listing_query *q, b
 		q->after_key = k[1];
 		q->after_id = k[2];
 	}
-	buf_printf(key, "%s|%d|%lld|%lld|%lld|%s|%s|%d|%d|%lld|%s", mk->code, q->ncategories ? (int)q->category_ids[0] : 0,
+	buf_printf(key, "%s|%d|%lld|%lld|%lld|%s|%s|%d|%d|%lld|%s", mk->code, (int)q->scope_id,
 		   (long long)q->brand_id, (long long)q->min_price, (long long)q->max_price,
 		   q->size ? q->size : "", q->color ? q->color : "", q->in_stock, (int)q->sort,
 		   (long long)q->limit, cursor ? cursor : "");

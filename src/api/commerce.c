@@ -19,6 +19,10 @@
 /* Reply with user_id's cart in m (priced now); cart_id when known saves a lookup. */
 static void reply_cart(struct req *r, const char *user_id, const struct market *m, int64_t cart_id)
 {
+	if (!m) { /* a market switched off since the cart was filled */
+		reply_error(r, MERR_NOT_FOUND, NULL, "this cart's market is not served");
+		return;
+	}
 	struct cart *c = xcalloc(1, sizeof(*c));
 	enum merr rc = cart_id ? cart_load_id(req_db(r), cart_id, m, c) : cart_load(req_db(r), user_id, m, c);
 	if (rc != MERR_OK) {
@@ -263,7 +267,7 @@ static bool time_field(json_t *j, const char *key, int64_t *out, struct verr *e)
 }
 
 /* Coupon fields from admin JSON; `partial` keeps c's values for absent keys. */
-static bool coupon_from_json(struct req *r, json_t *j, struct coupon *c, bool partial, struct verr *e)
+static bool coupon_from_json(json_t *j, struct coupon *c, bool partial, struct verr *e)
 {
 	const char *code = NULL, *kind = NULL, *market = NULL, *desc = NULL;
 	if (!jsonin_str(j, "code", !partial, 1, 63, NULL, &code, e) ||
@@ -304,7 +308,6 @@ static bool coupon_from_json(struct req *r, json_t *j, struct coupon *c, bool pa
 		snprintf(c->description, sizeof(c->description), "%s", desc);
 	if (c->starts_at && c->ends_at && c->ends_at <= c->starts_at)
 		return verr_set(e, MERR_VALIDATION, "ends_at", "ends_at must be after starts_at");
-	(void)r;
 	return true;
 }
 
@@ -319,7 +322,7 @@ static void coupon_create_h(struct req *r)
 	struct verr e;
 	if (!j)
 		return;
-	if (!coupon_from_json(r, j, &c, false, &e)) {
+	if (!coupon_from_json(j, &c, false, &e)) {
 		reply_verr(r, &e);
 		return;
 	}
@@ -368,7 +371,7 @@ static void coupon_update_h(struct req *r)
 		reply_error(r, MERR_VALIDATION, "code", "a coupon's code cannot change");
 		return;
 	}
-	if (!coupon_from_json(r, j, &c, true, &e)) {
+	if (!coupon_from_json(j, &c, true, &e)) {
 		reply_verr(r, &e);
 		return;
 	}

@@ -618,6 +618,7 @@ static void gateway_health(struct req *r)
 		jw_kint(&w, "failures", h[i].failures);
 		jw_kreal(&w, "success_rate", calls ? (double)h[i].successes / (double)calls : 1.0);
 		jw_kint(&w, "avg_latency_us", h[i].avg_latency_us);
+		jw_kint(&w, "avg_processing_us", h[i].avg_processing_us);
 		jw_kint(&w, "window_attempts", h[i].window_attempts);
 		jw_kint(&w, "window_failures", h[i].window_failures);
 		jw_kstr(&w, "circuit", h[i].breaker_open ? "open" : "closed");

@@ -144,8 +144,11 @@ static bool product(struct db *db, int64_t i, int64_t now, const int64_t *mercha
 	uint64_t s = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(i + 1) * 0xbf58476d1ce4e5b9ULL;
 	rnd(&s);
 	size_t k = rnd(&s) % N(kinds), b = rnd(&s) % N(brands);
-	const char *adj = adjectives[rnd(&s) % N(adjectives)];
+	size_t ai = rnd(&s) % N(adjectives);
 	const char *noun = kinds[k].nouns[rnd(&s) % 4];
+	if (strstr(noun, adjectives[ai])) /* no "Linen Linen Shirt" */
+		ai = (ai + 1) % N(adjectives);
+	const char *adj = adjectives[ai];
 	const char *color = colors[rnd(&s) % N(colors)];
 	/* where it sells follows the brand, with a few single-market exceptions */
 	bool in_us = strstr(brands[b].markets, "US") != NULL, in_in = strstr(brands[b].markets, "IN") != NULL;

@@ -11,8 +11,6 @@
 #include "core/jsonin.h"
 #include "core/jw.h"
 #include "core/strconv.h"
-#include "db/db.h"
-#include "market/market.h"
 
 /* --- columns -------------------------------------------------------------- */
 
@@ -118,7 +116,7 @@ static struct feed_row *row_new(struct feed *f, int line)
 	return r;
 }
 
-static void row_fail(struct feed *f, struct feed_row *r, const char *field, const char *msg)
+void feed_row_fail(struct feed *f, struct feed_row *r, const char *field, const char *msg)
 {
 	if (!r->bad)
 		f->error_rows++;
@@ -172,13 +170,13 @@ static bool row_set(struct feed *f, struct feed_row *r, int col, const char *mar
 		    const char *v, size_t n)
 {
 	if (!utf8_ok((const unsigned char *)v, n)) {
-		row_fail(f, r, field, "not valid UTF-8 text");
+		feed_row_fail(f, r, field, "not valid UTF-8 text");
 		return false;
 	}
 	if (col != C_PRICE && col != C_STOCK && col != C_THRESHOLD && n > columns[col].max) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "longer than %zu bytes", columns[col].max);
-		row_fail(f, r, field, msg);
+		feed_row_fail(f, r, field, msg);
 		return false;
 	}
 	if (n == 0)
@@ -189,7 +187,7 @@ static bool row_set(struct feed *f, struct feed_row *r, int col, const char *mar
 	switch (col) {
 	case C_SKU:
 		if (!sku_chars_ok(s)) {
-			row_fail(f, r, field, "a SKU is letters, digits, '-', '_' or '.'");
+			feed_row_fail(f, r, field, "a SKU is letters, digits, '-', '_' or '.'");
 			return false;
 		}
 		r->sku = s;
@@ -206,44 +204,44 @@ static bool row_set(struct feed *f, struct feed_row *r, int col, const char *mar
 			if (strcmp(*st, s) == 0)
 				r->status = *st;
 		if (!r->status) {
-			row_fail(f, r, field, "status is active, draft or archived");
+			feed_row_fail(f, r, field, "status is active, draft or archived");
 			return false;
 		}
 		break;
 	case C_TAGS:
 		r->tags = list_json(f->a, s, 40, &ok);
 		if (!ok) {
-			row_fail(f, r, field, "a tag is at most 40 bytes");
+			feed_row_fail(f, r, field, "a tag is at most 40 bytes");
 			return false;
 		}
 		break;
 	case C_IMAGES:
 		r->images = list_json(f->a, s, 500, &ok);
 		if (!ok) {
-			row_fail(f, r, field, "an image URL is at most 500 bytes");
+			feed_row_fail(f, r, field, "an image URL is at most 500 bytes");
 			return false;
 		}
 		break;
 	case C_STOCK:
 	case C_THRESHOLD:
 		if (!parse_i64(s, 0, PRODUCT_MAX_STOCK, &num)) {
-			row_fail(f, r, field, "must be a whole number from 0 to 1000000000");
+			feed_row_fail(f, r, field, "must be a whole number from 0 to 1000000000");
 			return false;
 		}
 		*(col == C_STOCK ? &r->stock : &r->low_stock_threshold) = num;
 		break;
 	case C_PRICE:
 		if (!parse_i64(s, 0, PRODUCT_MAX_PRICE, &num)) {
-			row_fail(f, r, field, "a price is a whole number of minor units (cents, paise), 0 or more");
+			feed_row_fail(f, r, field, "a price is a whole number of minor units (cents, paise), 0 or more");
 			return false;
 		}
 		for (int k = 0; k < r->nprices; k++)
 			if (strcmp(r->prices[k].market, market) == 0) {
-				row_fail(f, r, field, "price given twice for this market");
+				feed_row_fail(f, r, field, "price given twice for this market");
 				return false;
 			}
 		if (r->nprices == FEED_MAX_PRICES) {
-			row_fail(f, r, field, "too many markets");
+			feed_row_fail(f, r, field, "too many markets");
 			return false;
 		}
 		snprintf(r->prices[r->nprices].market, sizeof(r->prices[0].market), "%s", market);
@@ -276,11 +274,11 @@ static void row_finish(struct feed *f, struct feed_row *r)
 		if (!*(const char **)((const char *)r + required[i].off)) {
 			char msg[64];
 			snprintf(msg, sizeof(msg), "'%s' is required", columns[required[i].col].name);
-			row_fail(f, r, columns[required[i].col].name, msg);
+			feed_row_fail(f, r, columns[required[i].col].name, msg);
 			return;
 		}
 	if (!r->nprices)
-		row_fail(f, r, "price", "a row needs a price in at least one market (price_us, price_in…)");
+		feed_row_fail(f, r, "price", "a row needs a price in at least one market (price_us, price_in…)");
 	else if (!r->product_code)
 		r->product_code = r->sku;
 }
@@ -310,6 +308,12 @@ static void record_push(struct arena *a, struct record *rec, const char *v, size
 	}
 	rec->v[rec->count] = v;
 	rec->n[rec->count++] = n;
+}
+
+/* A line ends with LF or CRLF; a lone CR is field text. */
+static bool crlf(const char *s, const char *end)
+{
+	return s < end && *s == '\r' && (s + 1 == end || s[1] == '\n');
 }
 
 /*
@@ -347,7 +351,7 @@ static bool csv_record(struct arena *a, const char **p, const char *end, int *li
 					(*line)++;
 				buf_addc(tmp, *s++);
 			}
-			if (s < end && *s != ',' && *s != '\n' && *s != '\r') {
+			if (s < end && *s != ',' && *s != '\n' && !crlf(s, end)) {
 				*why = "text after a closing quote";
 				while (s < end && *s != '\n')
 					s++;
@@ -357,7 +361,7 @@ static bool csv_record(struct arena *a, const char **p, const char *end, int *li
 				return false;
 			}
 		} else {
-			while (s < end && *s != ',' && *s != '\n' && *s != '\r') {
+			while (s < end && *s != ',' && *s != '\n' && !crlf(s, end)) {
 				if (*s == '"') {
 					*why = "a quote inside an unquoted field";
 					while (s < end && *s != '\n')
@@ -384,7 +388,7 @@ static bool csv_record(struct arena *a, const char **p, const char *end, int *li
 			s++;
 			continue;
 		}
-		if (s < end && *s == '\r')
+		if (crlf(s, end))
 			s++;
 		if (s < end && *s == '\n')
 			s++, (*line)++;
@@ -450,13 +454,13 @@ static void parse_csv(struct feed *f, const char *data, size_t len)
 		bool ok = csv_record(f->a, &p, end, &line, &rec, &tmp, &why);
 		struct feed_row *r = row_new(f, start);
 		if (!ok) {
-			row_fail(f, r, "", why);
+			feed_row_fail(f, r, "", why);
 			continue;
 		}
 		if (rec.count != head.count) {
 			char msg[80];
 			snprintf(msg, sizeof(msg), "expected %d fields, found %d", head.count, rec.count);
-			row_fail(f, r, "", msg);
+			feed_row_fail(f, r, "", msg);
 			continue;
 		}
 		/* SKU and product code first: every later error names the SKU, and
@@ -531,7 +535,7 @@ static void ndjson_row(struct feed *f, struct feed_row *r, const char *text, siz
 	struct verr e;
 	json_t *j = jsonin_parse_object(text, len, &e);
 	if (!j) {
-		row_fail(f, r, "", e.message);
+		feed_row_fail(f, r, "", e.message);
 		return;
 	}
 	json_t *sku = json_object_get(j, "sku"), *code = json_object_get(j, "product_id");
@@ -553,7 +557,7 @@ static void ndjson_row(struct feed *f, struct feed_row *r, const char *text, siz
 		if (col < 0) {
 			char msg[80];
 			snprintf(msg, sizeof(msg), "unknown field '%.40s'", key);
-			row_fail(f, r, key, msg);
+			feed_row_fail(f, r, key, msg);
 			break;
 		}
 		if ((col == C_SKU || col == C_PRODUCT) && json_is_string(v))
@@ -562,7 +566,7 @@ static void ndjson_row(struct feed *f, struct feed_row *r, const char *text, siz
 			const char *mcode;
 			json_t *pv;
 			if (!json_is_object(v)) {
-				row_fail(f, r, key, "prices is an object like {\"US\": 4999}");
+				feed_row_fail(f, r, key, "prices is an object like {\"US\": 4999}");
 				break;
 			}
 			json_object_foreach(v, mcode, pv)
@@ -572,11 +576,11 @@ static void ndjson_row(struct feed *f, struct feed_row *r, const char *text, siz
 				char pk[16];
 				snprintf(pk, sizeof(pk), "price_%.8s", mcode);
 				if (column_of(pk, m2) != C_PRICE) {
-					row_fail(f, r, field, "a market code is 2-3 letters");
+					feed_row_fail(f, r, field, "a market code is 2-3 letters");
 					break;
 				}
 				if (!json_is_integer(pv)) {
-					row_fail(f, r, field, "a price is an integer in minor units");
+					feed_row_fail(f, r, field, "a price is an integer in minor units");
 					break;
 				}
 				json_cell(f, pv, num, sizeof(num), &s, &n);
@@ -590,7 +594,7 @@ static void ndjson_row(struct feed *f, struct feed_row *r, const char *text, siz
 				  : json_cell(f, v, num, sizeof(num), &s, &n);
 		bool numeric = col == C_STOCK || col == C_THRESHOLD || col == C_PRICE;
 		if (!ok || (numeric && json_is_string(v)) || (!numeric && json_is_integer(v))) {
-			row_fail(f, r, key, numeric ? "must be an integer" : "must be a string");
+			feed_row_fail(f, r, key, numeric ? "must be an integer" : "must be a string");
 			break;
 		}
 		row_set(f, r, col, market, key, s, n);
@@ -616,7 +620,7 @@ static void parse_ndjson(struct feed *f, const char *data, size_t len)
 		if (!blank) {
 			struct feed_row *r = row_new(f, line);
 			if (n > FEED_MAX_FIELD * 4)
-				row_fail(f, r, "", "a line is longer than 40000 bytes");
+				feed_row_fail(f, r, "", "a line is longer than 40000 bytes");
 			else
 				ndjson_row(f, r, p, n);
 		}
@@ -627,7 +631,7 @@ static void parse_ndjson(struct feed *f, const char *data, size_t len)
 			       FEED_MAX_ROWS);
 }
 
-/* --- SKU set (duplicates in one feed) ------------------------------------- */
+/* --- string → index map (duplicate SKUs, product groups) ----------------- */
 
 struct strmap {
 	const char **keys;
@@ -684,7 +688,7 @@ void feed_parse(struct feed *f, struct arena *a, const char *data, size_t len, e
 		parse_ndjson(f, data, len);
 	if (f->fatal)
 		return;
-	struct strmap skus = {0};
+	struct strmap skus = {0}, codes = {0};
 	for (int i = 0; i < f->nrows; i++) {
 		struct feed_row *r = &f->rows[i];
 		if (r->bad || !r->sku)
@@ -693,196 +697,15 @@ void feed_parse(struct feed *f, struct arena *a, const char *data, size_t len, e
 		if (first >= 0) {
 			char msg[80];
 			snprintf(msg, sizeof(msg), "SKU already in this feed at line %d", f->rows[first].line);
-			row_fail(f, r, "sku", msg);
+			feed_row_fail(f, r, "sku", msg);
 		}
 	}
-}
-
-/* --- import --------------------------------------------------------------- */
-
-/* Rows of one product, in feed order (indexes into f->rows). */
-struct group {
-	int first, n;
-	int *rows;
-};
-
-static void fail_group(struct feed *f, const struct group *g, int except)
-{
-	for (int k = 0; k < g->n; k++) {
-		struct feed_row *r = &f->rows[g->rows[k]];
-		if (k != except && !r->bad)
-			row_fail(f, r, "", "not applied: another row of the same product is invalid");
-	}
-}
-
-/* Map an import error on variants[i].x / a product field to its row. */
-static void report(struct feed *f, const struct group *g, const struct verr *e)
-{
-	int idx = 0;
-	const char *field = e->field;
-	if (strncmp(field, "variants[", 9) == 0) {
-		idx = (int)strtol(field + 9, NULL, 10);
-		const char *dot = strchr(field, '.');
-		field = dot ? dot + 1 : "";
-		if (idx < 0 || idx >= g->n)
-			idx = 0;
-	}
-	row_fail(f, &f->rows[g->rows[idx]], field, e->message);
-	fail_group(f, g, idx);
-}
-
-/* The merchant's existing product for a group: by product code, else by any
- * SKU. A SKU of another merchant's product is an error (returns -1). */
-static int64_t existing_product(struct db *db, int64_t merchant_id, struct feed *f, const struct group *g)
-{
-	int64_t id = 0;
-	const struct feed_row *r0 = &f->rows[g->rows[0]];
-	if (db_scalar(db, &id, 0, "SELECT id FROM products WHERE merchant_id = $1 AND external_id = $2",
-		      DBV(DI(merchant_id), DT(r0->product_code))) != DB_OK)
-		return -1;
-	for (int k = 0; k < g->n; k++) {
-		struct feed_row *r = &f->rows[g->rows[k]];
-		struct db_res res;
-		if (db_query(db, &res,
-			     "SELECT p.id, p.merchant_id FROM product_variants v JOIN products p ON "
-			     "p.id = v.product_id WHERE v.sku = $1",
-			     DBV(DT(r->sku))) != DB_OK)
-			return -1;
-		int64_t pid = res.nrows ? db_int(&res, 0, 0) : 0, owner = res.nrows ? db_int(&res, 0, 1) : 0;
-		db_res_free(&res);
-		if (pid && (owner != merchant_id || (id && pid != id))) {
-			row_fail(f, r, "sku", owner != merchant_id ? "this SKU belongs to another merchant"
-								   : "this SKU belongs to another of your products");
-			fail_group(f, g, k);
-			return -2;
-		}
-		if (pid)
-			id = pid;
-	}
-	return id;
-}
-
-/* Build the product for a group; false (after reporting) on a bad market. */
-static bool group_product(struct feed *f, const struct group *g, int64_t merchant_id, struct product *p)
-{
-	const struct feed_row *r0 = &f->rows[g->rows[0]];
-	memset(p, 0, sizeof(*p));
-	p->merchant_id = merchant_id;
-	p->external_id = r0->product_code;
-	p->name = r0->name;
-	p->brand = r0->brand;
-	p->category = r0->category;
-	p->description = r0->description;
-	p->tags = r0->tags;
-	p->status = r0->status;
-	p->nvariants = g->n;
-	p->variants = arena_alloc(f->a, sizeof(struct variant) * (size_t)g->n);
-	for (int k = 0; k < g->n; k++) {
-		const struct feed_row *r = &f->rows[g->rows[k]];
-		struct variant *v = &p->variants[k];
-		v->sku = r->sku;
-		v->size = r->size;
-		v->color = r->color;
-		v->images = r->images;
-		v->has_stock = r->stock >= 0;
-		v->stock = r->stock >= 0 ? r->stock : 0;
-		v->low_stock_threshold = r->low_stock_threshold >= 0 ? r->low_stock_threshold : 5;
-		v->has_prices = true;
-		for (int i = 0; i < r->nprices; i++) {
-			const struct market *mk = market_get(r->prices[i].market);
-			if (!mk) {
-				char field[16];
-				snprintf(field, sizeof(field), "price_%s", r->prices[i].market);
-				for (char *c = field + 6; *c; c++)
-					*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-				row_fail(f, (struct feed_row *)r, field, "unknown market");
-				fail_group(f, g, k);
-				return false;
-			}
-			v->prices[v->nprices++] = (struct variant_price){mk->id, r->prices[i].amount};
-		}
-	}
-	return true;
-}
-
-bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	res->received = f->nrows;
-	if (f->fatal)
-		return true;
-	/* group rows by product code, in order of first appearance */
-	struct strmap codes = {0};
-	struct group *groups = arena_alloc(f->a, sizeof(*groups) * (size_t)(f->nrows + 1));
-	int *next = arena_alloc(f->a, sizeof(int) * (size_t)(f->nrows + 1));
-	int ngroups = 0;
+	/* rows of one product, bad ones included so they reject it whole */
 	for (int i = 0; i < f->nrows; i++) {
 		struct feed_row *r = &f->rows[i];
-		if (!r->product_code)
-			continue; /* a row that failed before it had one */
-		int gi = strmap_put(f->a, &codes, r->product_code, ngroups);
-		if (gi < 0) {
-			gi = ngroups++;
-			groups[gi] = (struct group){.first = i};
-		}
-		next[i] = gi;
-		groups[gi].n++;
+		r->group = -1;
+		if (r->product_code && (r->group = strmap_put(a, &codes, r->product_code, f->ngroups)) < 0)
+			r->group = f->ngroups++;
 	}
-	for (int g = 0; g < ngroups; g++) {
-		groups[g].rows = arena_alloc(f->a, sizeof(int) * (size_t)groups[g].n);
-		groups[g].n = 0;
-	}
-	for (int i = 0; i < f->nrows; i++)
-		if (f->rows[i].product_code)
-			groups[next[i]].rows[groups[next[i]].n++] = i;
-
-	if (db_begin(db) != DB_OK)
-		return false;
-	for (int g = 0; g < ngroups; g++) {
-		struct group *gr = &groups[g];
-		bool bad = false;
-		for (int k = 0; k < gr->n; k++)
-			bad |= f->rows[gr->rows[k]].bad;
-		if (bad) { /* never half a product */
-			fail_group(f, gr, -1);
-			continue;
-		}
-		struct product p;
-		if (!group_product(f, gr, merchant_id, &p))
-			continue;
-		if (db_exec(db, "SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
-			goto fail;
-		int64_t id = existing_product(db, merchant_id, f, gr);
-		if (id == -1)
-			goto fail;
-		struct verr e = {0};
-		enum merr m = MERR_OK;
-		if (id > 0) {
-			p.external_id = NULL;
-			m = product_apply(db, id, &p, &e);
-		} else if (id == 0) {
-			m = product_insert(db, &p, &e);
-		}
-		if (m == MERR_INTERNAL || m == MERR_UNAVAILABLE)
-			goto fail;
-		if (id >= 0 && m != MERR_OK)
-			report(f, gr, &e);
-		if (id < 0 || m != MERR_OK) {
-			if (db_exec(db, "ROLLBACK TO SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
-				goto fail;
-		} else if (id > 0) {
-			res->updated++;
-		} else {
-			res->created++;
-		}
-		if (db_exec(db, "RELEASE SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
-			goto fail;
-	}
-	if (db_commit(db) != DB_OK)
-		goto fail;
-	res->failed = f->error_rows;
-	return true;
-fail:
-	db_rollback(db);
-	return false;
 }
+

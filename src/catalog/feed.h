@@ -39,6 +39,7 @@ struct feed_price {
 /** One variant row. Strings live in the parse arena; NULL when absent. */
 struct feed_row {
 	int line; /**< 1-based line where the row starts */
+	int group; /**< index of its product among the feed's (-1: none) */
 	bool bad; /**< the row had an error (reported) */
 	const char *sku, *product_code, *name, *brand, *category, *description, *status, *size, *color;
 	const char *tags, *images; /**< JSON array text, NULL when absent */
@@ -62,6 +63,7 @@ struct feed {
 	struct feed_error *errors;
 	int nerrors, caperrors;
 	int error_rows;  /**< rows with at least one error (errors may be capped) */
+	int ngroups;     /**< products: distinct product codes, in order of first row */
 	bool fatal;      /**< the whole file was refused (errors[0] says why) */
 };
 
@@ -71,6 +73,9 @@ struct feed {
  * UTF-8 text) sets f->fatal. Never fails otherwise: bad rows are reported.
  */
 void feed_parse(struct feed *f, struct arena *a, const char *data, size_t len, enum feed_format fmt);
+
+/** Mark row r refused with this error (counted once per row). */
+void feed_row_fail(struct feed *f, struct feed_row *r, const char *field, const char *msg);
 
 /** Add an error for a line (capped at FEED_MAX_ERRORS; counted anyway). */
 void feed_error_add(struct feed *f, int line, const char *sku, const char *field, const char *fmt, ...)

@@ -1,45 +1,11 @@
 #include "catalog/product.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "catalog/inventory.h"
 #include "core/timeutil.h"
 #include "db/db.h"
-
-const char *const product_statuses[] = {"active", "draft", "archived", NULL};
-
-enum stock_status stock_status_of(int64_t stock, int64_t reserved, int64_t threshold)
-{
-	int64_t avail = stock - reserved;
-	if (avail <= 0)
-		return STOCK_OUT;
-	return avail <= threshold ? STOCK_LOW : STOCK_IN;
-}
-
-const char *stock_status_name(enum stock_status s)
-{
-	static const char *const names[] = {"out_of_stock", "low_stock", "in_stock"};
-	return names[s];
-}
-
-void catalog_slugify(const char *name, char *out, size_t n)
-{
-	size_t j = 0;
-	bool dash = false;
-	for (const unsigned char *s = (const unsigned char *)name; *s && j + 2 < n; s++) {
-		if (isalnum(*s) || *s >= 0x80) {
-			if (dash && j)
-				out[j++] = '-';
-			out[j++] = (char)tolower(*s);
-			dash = false;
-		} else {
-			dash = true;
-		}
-	}
-	out[j] = 0;
-}
 
 int64_t category_id_of(struct db *db, const char *slug)
 {
@@ -380,20 +346,33 @@ enum merr product_load(struct db *db, struct arena *a, int64_t id, struct produc
 	return MERR_OK;
 }
 
+/* product_market rows of the active products matching the third %s (a
+ * condition on p): one per market where a variant has a price, times scope 0
+ * and every category on the product's path, with the sizes and colours sold
+ * there (see 005_catalog_scope.sql). The first two %s are the engine's
+ * string aggregate. */
 static const char LISTING_INSERT[] =
-	"INSERT INTO product_market (product_id, market_id, category_id, brand_id, price, price_max, "
-	"popularity, created_at) SELECT p.id, pp.market_id, p.category_id, p.brand_id, MIN(pp.price), "
-	"MAX(pp.price), p.popularity, p.created_at FROM products p "
-	"JOIN product_variants v ON v.product_id = p.id JOIN product_prices pp ON pp.variant_id = v.id "
-	"WHERE p.status = 'active'";
-static const char LISTING_GROUP[] =
-	" GROUP BY p.id, pp.market_id, p.category_id, p.brand_id, p.popularity, p.created_at";
+	"INSERT INTO product_market (product_id, market_id, scope_id, category_id, brand_id, price, "
+	"price_max, popularity, created_at, sizes, colors) "
+	"WITH RECURSIVE up(category_id, scope_id) AS (SELECT id, id FROM categories UNION ALL "
+	"SELECT up.category_id, c.parent_id FROM up JOIN categories c ON c.id = up.scope_id "
+	"WHERE c.parent_id IS NOT NULL), scopes(category_id, scope_id) AS (SELECT category_id, "
+	"scope_id FROM up UNION ALL SELECT id, 0 FROM categories) "
+	"SELECT x.id, x.market_id, s.scope_id, x.category_id, x.brand_id, x.price, x.price_max, "
+	"x.popularity, x.created_at, x.sizes, x.colors FROM (SELECT p.id, pp.market_id, p.category_id, "
+	"p.brand_id, MIN(pp.price) AS price, MAX(pp.price) AS price_max, p.popularity, p.created_at, "
+	"'|' || %s(LOWER(COALESCE(v.size, '')), '|') || '|' AS sizes, "
+	"'|' || %s(LOWER(COALESCE(v.color, '')), '|') || '|' AS colors "
+	"FROM products p JOIN product_variants v ON v.product_id = p.id "
+	"JOIN product_prices pp ON pp.variant_id = v.id WHERE p.status = 'active'%s "
+	"GROUP BY p.id, pp.market_id, p.category_id, p.brand_id, p.popularity, p.created_at) x "
+	"JOIN scopes s ON s.category_id = x.category_id";
 
 bool product_reindex(struct db *db, int64_t id)
 {
 	const struct db_dialect *d = db_conn_dialect(db);
-	char sql[1024];
-	snprintf(sql, sizeof(sql), "%s AND p.id = $1%s", LISTING_INSERT, LISTING_GROUP);
+	char sql[2048];
+	snprintf(sql, sizeof(sql), LISTING_INSERT, d->str_agg, d->str_agg, " AND p.id = $1");
 	if (db_exec(db, "DELETE FROM product_market WHERE product_id = $1", DBV(DI(id)), NULL) != DB_OK ||
 	    db_exec(db, sql, DBV(DI(id)), NULL) != DB_OK)
 		return false;
@@ -412,8 +391,8 @@ bool product_reindex(struct db *db, int64_t id)
 bool product_reindex_all(struct db *db)
 {
 	const struct db_dialect *d = db_conn_dialect(db);
-	char sql[1024];
-	snprintf(sql, sizeof(sql), "%s%s", LISTING_INSERT, LISTING_GROUP);
+	char sql[2048];
+	snprintf(sql, sizeof(sql), LISTING_INSERT, d->str_agg, d->str_agg, "");
 	if (db_exec(db, "DELETE FROM product_market", DBV0, NULL) != DB_OK ||
 	    db_exec(db, sql, DBV0, NULL) != DB_OK)
 		return false;

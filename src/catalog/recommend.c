@@ -19,6 +19,7 @@ enum {
 	W_PRICE_BAND = 150,
 	SIMILAR_SCAN = 60, /* candidates looked at in a product's category */
 	POPULAR_POOL = 24,
+	RECOMMEND_CHUNK = 2000, /* products per transaction */
 };
 
 enum reason { R_POPULAR, R_SIMILAR, R_BOUGHT };
@@ -103,6 +104,7 @@ static int load_items(struct db *db, int64_t market_id, struct item **out)
 		     "pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON i.variant_id = "
 		     "v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0) "
 		     "FROM product_market l JOIN products p ON p.id = l.product_id WHERE l.market_id = $1 "
+		     "AND l.scope_id = 0 "
 		     "ORDER BY l.category_id, l.popularity DESC, l.product_id",
 		     DBV(DI(market_id))) != DB_OK)
 		return -1;
@@ -164,6 +166,34 @@ static int64_t similarity(const struct item *a, const struct item *b)
 	return s + b->popularity / 100;
 }
 
+/* Replace one product's list: one DELETE, one multi-row INSERT. */
+static bool store(struct db *db, int64_t market_id, const struct item *self, const struct item *it,
+		  const struct pick *top, int nt, int64_t now)
+{
+	if (db_exec(db, "DELETE FROM product_recommendations WHERE product_id = $1 AND market_id = $2",
+		    DBV(DI(self->id), DI(market_id)), NULL) != DB_OK)
+		return false;
+	if (!nt)
+		return true;
+	char sql[2048];
+	struct db_val p[RECOMMEND_PER_PRODUCT * 6];
+	int len = snprintf(sql, sizeof(sql),
+			   "INSERT INTO product_recommendations (product_id, market_id, recommended_id, score, "
+			   "reason, computed_at) VALUES ");
+	for (int k = 0; k < nt; k++) {
+		int b = k * 6;
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s($%d, $%d, $%d, $%d, $%d, $%d)",
+				k ? ", " : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6);
+		p[b] = DI(self->id);
+		p[b + 1] = DI(market_id);
+		p[b + 2] = DI(it[top[k].idx].id);
+		p[b + 3] = DI(top[k].score);
+		p[b + 4] = DS(reason_names[top[k].why]);
+		p[b + 5] = DI(now);
+	}
+	return db_exec(db, sql, p, nt * 6, NULL) == DB_OK;
+}
+
 static bool refresh_market(struct db *db, int64_t market_id, int64_t now)
 {
 	struct item *it = NULL;
@@ -192,15 +222,18 @@ static bool refresh_market(struct db *db, int64_t market_id, int64_t now)
 		for (int i = 0; i < nt && npool < POPULAR_POOL; i++)
 			pool[npool++] = top[i].idx;
 	}
-	if (db_begin(db) != DB_OK)
-		goto out;
-	if (db_exec(db, "DELETE FROM product_recommendations WHERE market_id = $1", DBV(DI(market_id)), NULL) !=
-	    DB_OK)
-		goto out;
+	/* commit every RECOMMEND_CHUNK products so the job never holds the
+	 * write lock for long (SQLite has one writer) */
 	int pi = 0, cat_start = 0;
 	for (int i = 0; i < n; i++) {
 		struct pick top[RECOMMEND_PER_PRODUCT];
 		int nt = 0;
+		if (i % RECOMMEND_CHUNK == 0) {
+			if (i && db_commit(db) != DB_OK)
+				goto out;
+			if (db_begin(db) != DB_OK)
+				goto out;
+		}
 		if (i == 0 || it[i].category != it[i - 1].category)
 			cat_start = i;
 		while (pi < np && pairs[pi].a < i)
@@ -218,16 +251,14 @@ static bool refresh_market(struct db *db, int64_t market_id, int64_t now)
 		for (int k = 0; k < npool; k++)
 			if (pool[k] != i)
 				offer(top, &nt, pool[k], it[pool[k]].popularity / 100, R_POPULAR);
-		for (int k = 0; k < nt; k++)
-			if (db_exec(db,
-				    "INSERT INTO product_recommendations (product_id, market_id, recommended_id, "
-				    "score, reason, computed_at) VALUES ($1, $2, $3, $4, $5, $6)",
-				    DBV(DI(it[i].id), DI(market_id), DI(it[top[k].idx].id), DI(top[k].score),
-					DT(reason_names[top[k].why]), DI(now)),
-				    NULL) != DB_OK)
-				goto out;
+		if (!store(db, market_id, &it[i], it, top, nt, now))
+			goto out;
 	}
-	ok = db_commit(db) == DB_OK;
+	if (n && db_commit(db) != DB_OK)
+		goto out;
+	/* products that left the market since the last run */
+	ok = db_exec(db, "DELETE FROM product_recommendations WHERE market_id = $1 AND computed_at <> $2",
+		     DBV(DI(market_id), DI(now)), NULL) == DB_OK;
 out:
 	if (!ok)
 		db_rollback(db);
@@ -254,6 +285,7 @@ int recommend_read(struct db *db, struct arena *a, int64_t product_id, int64_t m
 	if (db_query(db, &r,
 		     "SELECT r.recommended_id, r.score, r.reason FROM product_recommendations r "
 		     "JOIN product_market l ON l.product_id = r.recommended_id AND l.market_id = r.market_id "
+		     "AND l.scope_id = 0 "
 		     "WHERE r.product_id = $1 AND r.market_id = $2 AND r.recommended_id <> r.product_id "
 		     "AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id "
 		     "AND pp.market_id = r.market_id JOIN inventory i ON i.variant_id = v.id WHERE "

@@ -1,5 +1,6 @@
 #include "catalog/search.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static const struct {
 /* SQL under construction with its bound parameters. */
 struct sqlb {
 	struct buf b;
-	struct db_val p[LISTING_MAX_CATEGORIES + 16];
+	struct db_val p[24];
 	int n;
 };
 
@@ -64,32 +65,29 @@ static void from_where(struct sqlb *s, const struct listing_query *q, const char
 	if (q->match)
 		buf_adds(&s->b, " JOIN m ON m.id = l.product_id");
 	buf_adds(&s->b, joins);
-	buf_printf(&s->b, " WHERE l.market_id = $%d", param(s, DI(q->market_id)));
-	if (q->ncategories) {
-		buf_adds(&s->b, " AND l.category_id IN (");
-		for (int i = 0; i < q->ncategories; i++)
-			buf_printf(&s->b, "%s$%d", i ? ", " : "", param(s, DI(q->category_ids[i])));
-		buf_adds(&s->b, ")");
-	}
+	int m = param(s, DI(q->market_id));
+	buf_printf(&s->b, " WHERE l.market_id = $%d AND l.scope_id = $%d", m, param(s, DI(q->scope_id)));
 	if (q->brand_id)
 		buf_printf(&s->b, " AND l.brand_id = $%d", param(s, DI(q->brand_id)));
 	if (q->min_price >= 0)
 		buf_printf(&s->b, " AND l.price >= $%d", param(s, DI(q->min_price)));
 	if (q->max_price >= 0)
 		buf_printf(&s->b, " AND l.price <= $%d", param(s, DI(q->max_price)));
-	/* one variant sold in the market must satisfy every variant filter */
-	if (q->size || q->color || q->in_stock) {
+	/* sizes and colours sold in the market are on the row ('|s|m|'): a cheap
+	 * test first; stock lives in inventory, so in_stock needs one variant
+	 * sold here, of that size and colour, with units available */
+	if (q->size)
+		buf_printf(&s->b, " AND l.sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
+	if (q->color)
+		buf_printf(&s->b, " AND l.colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
+	if (q->in_stock) {
 		buf_adds(&s->b, " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp "
-				"ON pp.variant_id = v.id AND pp.market_id = l.market_id");
-		if (q->in_stock)
-			buf_adds(&s->b, " JOIN inventory i ON i.variant_id = v.id");
-		buf_adds(&s->b, " WHERE v.product_id = l.product_id");
+				"ON pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON "
+				"i.variant_id = v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0");
 		if (q->size)
 			buf_printf(&s->b, " AND LOWER(v.size) = LOWER($%d)", param(s, DT(q->size)));
 		if (q->color)
 			buf_printf(&s->b, " AND LOWER(v.color) = LOWER($%d)", param(s, DT(q->color)));
-		if (q->in_stock)
-			buf_adds(&s->b, " AND i.stock - i.reserved > 0");
 		buf_adds(&s->b, ")");
 	}
 }
@@ -118,6 +116,23 @@ static void item_row(struct arena *a, const struct db_res *r, int i, struct list
 	it->created_at = db_int(r, i, 8);
 	it->images = arena_strdup(a, db_text(r, i, 9));
 	it->stock = (int)db_int(r, i, 10);
+}
+
+const char *listing_like(struct arena *a, const char *value)
+{
+	size_t n = strlen(value);
+	char *out = arena_alloc(a, 2 * n + 5), *o = out;
+	*o++ = '%';
+	*o++ = '|';
+	for (const char *c = value; *c; c++) {
+		if (*c == '%' || *c == '_' || *c == '\\')
+			*o++ = '\\';
+		*o++ = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	}
+	*o++ = '|';
+	*o++ = '%';
+	*o = 0;
+	return out;
 }
 
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
@@ -159,7 +174,8 @@ int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int6
 	struct buf sql;
 	buf_init(&sql, 8192);
 	buf_printf(&sql, ITEM_COLS, "l.popularity");
-	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.product_id = $2", ITEM_JOINS);
+	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.product_id = $2 "
+			 "AND l.scope_id = 0", ITEM_JOINS);
 	/* collections are short: one indexed lookup per product keeps the order */
 	for (int i = 0; i < n; i++) {
 		struct db_res r;
@@ -328,30 +344,98 @@ char *search_match_query(struct db *db, struct arena *a, const char *text)
 	return out;
 }
 
-int category_subtree(struct db *db, const char *slug, int64_t *ids, int max)
+/*
+ * search_log writes use group commit: a search appends its row to a queue;
+ * if no other thread is writing, it writes everything queued (its own row
+ * included) before it returns, and keeps going while more arrived. Alone
+ * (tests, light load) every search is logged before its reply; under load
+ * one writer batches many rows instead of every request queueing on the
+ * database's write lock.
+ */
+#define LOG_MAX_PENDING 8192
+#define LOG_ROWS_PER_INSERT 50
+
+struct log_row {
+	int64_t market_id, results, at;
+	char query[SEARCH_LOG_QUERY_MAX + 1];
+	char user[128];
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct log_row *rows, *spare;
+	int n;
+	bool writing;
+	int64_t dropped;
+} pending = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static bool log_write(struct db *db, const struct log_row *rows, int n)
 {
-	struct db_res r;
-	if (db_query(db, &r, "SELECT id, parent_id, slug FROM categories ORDER BY id", DBV0) != DB_OK)
-		return 0;
-	int n = 0;
-	for (int i = 0; i < r.nrows && !n; i++)
-		if (strcmp(db_text(&r, i, 2), slug) == 0)
-			ids[n++] = db_int(&r, i, 0);
-	/* breadth-first: every category whose parent is already in the set */
-	for (int k = 0; k < n; k++)
-		for (int i = 0; i < r.nrows && n < max; i++)
-			if (db_int(&r, i, 1) == ids[k])
-				ids[n++] = db_int(&r, i, 0);
-	db_res_free(&r);
-	return n;
+	if (db_begin(db) != DB_OK)
+		return false;
+	struct buf sql;
+	buf_init(&sql, 64 * 1024);
+	struct db_val p[LOG_ROWS_PER_INSERT * 5];
+	bool ok = true;
+	for (int i = 0; ok && i < n; i += LOG_ROWS_PER_INSERT) {
+		int k = n - i < LOG_ROWS_PER_INSERT ? n - i : LOG_ROWS_PER_INSERT;
+		buf_reset(&sql);
+		buf_adds(&sql, "INSERT INTO search_log (market_id, query, results, user_id, created_at) VALUES ");
+		for (int j = 0; j < k; j++) {
+			const struct log_row *r = &rows[i + j];
+			buf_printf(&sql, "%s($%d, $%d, $%d, $%d, $%d)", j ? ", " : "", j * 5 + 1, j * 5 + 2,
+				   j * 5 + 3, j * 5 + 4, j * 5 + 5);
+			p[j * 5] = DI(r->market_id);
+			p[j * 5 + 1] = DS(r->query);
+			p[j * 5 + 2] = DI(r->results);
+			p[j * 5 + 3] = r->user[0] ? DS(r->user) : DN;
+			p[j * 5 + 4] = DI(r->at);
+		}
+		ok = db_exec(db, sql.p, p, k * 5, NULL) == DB_OK;
+	}
+	buf_free(&sql);
+	if (ok && db_commit(db) == DB_OK)
+		return true;
+	db_rollback(db);
+	return false;
 }
 
 bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
 		    const char *user_id)
 {
-	return db_exec(db,
-		       "INSERT INTO search_log (market_id, query, results, user_id, created_at) "
-		       "VALUES ($1, $2, $3, $4, $5)",
-		       DBV(DI(market_id), DT(query), DI(results), DT(user_id), DI(time_now())),
-		       NULL) == DB_OK;
+	bool ok = true;
+	pthread_mutex_lock(&pending.mu);
+	if (!pending.rows) {
+		pending.rows = calloc(LOG_MAX_PENDING, sizeof(struct log_row));
+		pending.spare = calloc(LOG_MAX_PENDING, sizeof(struct log_row));
+	}
+	if (pending.n < LOG_MAX_PENDING) {
+		struct log_row *r = &pending.rows[pending.n++];
+		r->market_id = market_id;
+		r->results = results;
+		r->at = time_now();
+		snprintf(r->query, sizeof(r->query), "%s", query);
+		snprintf(r->user, sizeof(r->user), "%s", user_id ? user_id : "");
+	} else {
+		pending.dropped++; /* the writer is far behind: shed, never block */
+	}
+	if (pending.writing) {
+		pthread_mutex_unlock(&pending.mu);
+		return true;
+	}
+	pending.writing = true;
+	while (pending.n) {
+		/* swap the queue out so others keep appending while we write */
+		struct log_row *batch = pending.rows;
+		int n = pending.n;
+		pending.rows = pending.spare;
+		pending.spare = batch;
+		pending.n = 0;
+		pthread_mutex_unlock(&pending.mu);
+		ok = log_write(db, batch, n) && ok;
+		pthread_mutex_lock(&pending.mu);
+	}
+	pending.writing = false;
+	pthread_mutex_unlock(&pending.mu);
+	return ok;
 }

@@ -18,16 +18,15 @@ enum listing_sort { SORT_POPULAR, SORT_NEWEST, SORT_PRICE_ASC, SORT_PRICE_DESC, 
 /** Sort names as clients send them, indexed by enum listing_sort. */
 extern const char *const listing_sort_names[];
 
-#define LISTING_MAX_CATEGORIES 64
 #define SEARCH_MAX_TERMS 8
 
 struct listing_query {
 	int64_t market_id;
-	int64_t category_ids[LISTING_MAX_CATEGORIES]; /**< a category and its descendants */
-	int ncategories;
+	int64_t scope_id;             /**< a category (its sub-categories included), 0 = all */
 	int64_t brand_id;             /**< 0 = any */
 	int64_t min_price, max_price; /**< -1 = no bound */
 	const char *size, *color;     /**< NULL = any */
+	const char *size_like, *color_like; /**< the same as LIKE patterns (listing_like) */
 	bool in_stock;
 	enum listing_sort sort;
 	const char *match;            /**< full-text query in the engine's syntax, or NULL */
@@ -73,6 +72,10 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int64_t *ids, int n,
 		   struct listing_item **items);
 
+/** "M" → "%|m|%" (LIKE pattern over product_market.sizes, wildcards escaped),
+ * in arena a. */
+const char *listing_like(struct arena *a, const char *value);
+
 /** Facet counts (and total) over everything q matches, ignoring paging. */
 bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
 		    const char *currency, struct facets *out);
@@ -85,10 +88,10 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
  */
 char *search_match_query(struct db *db, struct arena *a, const char *text);
 
-/** Ids of a category (by slug) and all its descendants; 0 when unknown. */
-int category_subtree(struct db *db, const char *slug, int64_t *ids, int max);
+#define SEARCH_LOG_QUERY_MAX 200
 
-/** Record a search and how many products it found (analytics reads it). */
+/** Record a search and how many products it found (analytics reads it).
+ * Concurrent searches are written together by one of them (group commit). */
 bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
 		    const char *user_id) __attribute__((warn_unused_result));
 

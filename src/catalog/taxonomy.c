@@ -99,6 +99,9 @@ enum merr category_save(struct db *db, int64_t *id, const char *slug, const char
 			    "display_order = $3",
 			    DBV(DI(*id), DI(orders[i].market_id), DI(orders[i].display_order)), NULL) != DB_OK)
 			goto out;
+	/* a moved category changes which listings its products appear under */
+	if (parent_slug && !product_reindex_all(db))
+		goto out;
 	m = db_commit(db) == DB_OK ? MERR_OK : MERR_INTERNAL;
 out:
 	if (m != MERR_OK)
@@ -303,7 +306,8 @@ enum merr collection_get(struct db *db, struct arena *a, int64_t id, int64_t mar
 	int rc = market_id
 			 ? db_query(db, &r,
 				    "SELECT cp.product_id FROM collection_products cp JOIN product_market l ON "
-				    "l.product_id = cp.product_id AND l.market_id = $2 WHERE cp.collection_id = $1 "
+				    "l.product_id = cp.product_id AND l.market_id = $2 AND l.scope_id = 0 "
+				    "WHERE cp.collection_id = $1 "
 				    "ORDER BY cp.position",
 				    DBV(DI(id), DI(market_id)))
 			 : db_query(db, &r,

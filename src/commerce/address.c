@@ -128,11 +128,12 @@ out:
 	return e;
 }
 
-static enum merr address_one(struct db *db, const char *sql, const char *user_id, int64_t id,
+/* The first row of sql (parameters p, n) as an address. */
+static enum merr address_one(struct db *db, const char *sql, const struct db_val *p, int n,
 			     struct address *a)
 {
 	struct db_res res = {0};
-	if (db_query(db, &res, sql, DBV(DT(user_id), DI(id))) != DB_OK)
+	if (db_query(db, &res, sql, p, n) != DB_OK)
 		return MERR_INTERNAL;
 	enum merr e = res.nrows ? MERR_OK : MERR_NOT_FOUND;
 	if (res.nrows)
@@ -144,15 +145,15 @@ static enum merr address_one(struct db *db, const char *sql, const char *user_id
 enum merr address_get(struct db *db, const char *user_id, int64_t id, struct address *a)
 {
 	return address_one(db, "SELECT " ADDR_COLS " FROM shipping_addresses WHERE user_id = $1 AND id = $2",
-			   user_id, id, a);
+			   DBV(DT(user_id), DI(id)), a);
 }
 
 enum merr address_default(struct db *db, const char *user_id, struct address *a)
 {
 	return address_one(db,
-			   "SELECT " ADDR_COLS " FROM shipping_addresses WHERE user_id = $1 AND $2 = $2 "
+			   "SELECT " ADDR_COLS " FROM shipping_addresses WHERE user_id = $1 "
 			   "ORDER BY is_default DESC, id LIMIT 1",
-			   user_id, 0, a);
+			   DBV(DT(user_id)), a);
 }
 
 enum merr address_set_default(struct db *db, const char *user_id, int64_t id)

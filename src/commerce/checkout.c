@@ -471,12 +471,13 @@ enum merr checkout_update(struct db *db, struct checkout *s, const struct checko
 	return MERR_OK;
 }
 
-/* Copy the session's lines and totals into a new order. */
-static void order_from_session(const struct checkout *s, const struct pay_charge *c, int64_t now,
-			       struct order *o)
+/* Copy the session's lines and totals and the charge's outcome into a new
+ * order numbered `number` (the number the charge was described with). */
+static void order_from_session(const struct checkout *s, const struct pay_charge *c,
+			       const char *number, int64_t now, struct order *o)
 {
 	memset(o, 0, sizeof(*o));
-	order_number_new(s->market->code, now, o->order_number, sizeof(o->order_number));
+	snprintf(o->order_number, sizeof(o->order_number), "%s", number);
 	snprintf(o->user_id, sizeof(o->user_id), "%s", s->user_id);
 	o->market = s->market;
 	o->session_id = s->id;
@@ -499,11 +500,9 @@ static void order_from_session(const struct checkout *s, const struct pay_charge
 		it->unit_price = l->unit_price;
 		it->line_total = l->line_total;
 	}
-	if (c) {
-		snprintf(o->payment_status, sizeof(o->payment_status), "%s", c->payment_status);
-		snprintf(o->gateway, sizeof(o->gateway), "%s", c->gateway);
-		o->transaction_id = c->transaction_id;
-	}
+	snprintf(o->payment_status, sizeof(o->payment_status), "%s", c->payment_status);
+	snprintf(o->gateway, sizeof(o->gateway), "%s", c->gateway);
+	o->transaction_id = c->transaction_id;
 }
 
 /* The one transaction that makes the order real. */
@@ -588,8 +587,7 @@ static enum merr complete(struct db *db, struct checkout *s, json_t *payment, co
 		rc = MERR_PAYMENT_DECLINED;
 		goto out;
 	}
-	order_from_session(s, &c, now, o);
-	snprintf(o->order_number, sizeof(o->order_number), "%s", number);
+	order_from_session(s, &c, number, now, o);
 	rc = commit_order(db, s, o, e);
 	if (rc != MERR_OK) {
 		/* never keep money for an order that does not exist */

@@ -70,6 +70,7 @@ struct config {
 	int64_t fraud_amount_multiple;
 	int64_t fraud_norm_us;
 	int64_t fraud_norm_in;
+	int64_t fraud_norm_min_samples;
 	int64_t fraud_new_account_s;
 	int64_t fraud_declines;
 	int64_t subscription_retry_s;

@@ -69,6 +69,7 @@ struct db_dialect {
 	const char *fts_quote;     /**< "\"" or "" */
 	const char *fts_prefix;    /**< "*" or ":*" */
 	const char *fts_and;       /**< " " or " & " */
+	const char *str_agg;       /**< string aggregate taking (text, separator) */
 };
 
 /** A driver: one per engine, in its own file. */

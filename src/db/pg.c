@@ -334,6 +334,7 @@ const struct db_driver db_pg = {
 			     "AS BIGINT) FROM products WHERE search_vector @@ to_tsquery('simple', $1)",
 		.fts_quote = "",
 		.fts_prefix = ":*",
+		.str_agg = "string_agg",
 		.fts_and = " & ",
 	},
 	.accepts = pg_accepts,

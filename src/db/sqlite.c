@@ -274,6 +274,7 @@ const struct db_driver db_sqlite = {
 			     "AS INTEGER) FROM product_fts WHERE product_fts MATCH $1",
 		.fts_quote = "\"",
 		.fts_prefix = "*",
+		.str_agg = "group_concat",
 		.fts_and = " ",
 	},
 	.accepts = sq_accepts,

@@ -1,5 +1,6 @@
 #include "payment/fraud.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -8,9 +9,8 @@
 #include "db/db.h"
 #include "market/market.h"
 
-/* Below this many recent successful payments the market norm comes from
- * configuration (FRAUD_NORM_US / FRAUD_NORM_IN) */
-#define NORM_MIN_SAMPLES 20
+/* Below FRAUD_NORM_MIN_SAMPLES recent successful payments the market norm
+ * comes from configuration (FRAUD_NORM_US / FRAUD_NORM_IN) */
 #define NORM_WINDOW_S (30 * 86400)
 #define DECLINE_WINDOW_S 86400
 
@@ -99,6 +99,56 @@ void fraud_reasons_json(const struct fraud_result *r, char *out, size_t n)
 		snprintf(out + o, n - o, "]");
 }
 
+/*
+ * The market norm (average successful payment over 30 days) moves slowly
+ * and costs a scan, so each process recomputes it at most once a minute.
+ */
+#define NORM_CACHE_S 60
+#define NORM_MARKETS 16
+
+static struct {
+	int64_t market_id, at, value; /* value 0: too few samples */
+} norms[NORM_MARKETS];
+static pthread_mutex_t norm_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool count(struct db *db, int64_t *out, const char *sql, const struct db_val *p, int n);
+
+static bool market_norm(struct db *db, const struct market *m, int64_t now, int64_t *out)
+{
+	int slot = -1;
+	pthread_mutex_lock(&norm_lock);
+	for (int i = 0; i < NORM_MARKETS && slot < 0; i++)
+		if (norms[i].market_id == m->id || !norms[i].market_id)
+			slot = i;
+	bool fresh = slot >= 0 && norms[slot].market_id == m->id && now - norms[slot].at < NORM_CACHE_S &&
+		     now >= norms[slot].at;
+	if (fresh)
+		*out = norms[slot].value;
+	pthread_mutex_unlock(&norm_lock);
+	if (fresh)
+		return true;
+	int64_t samples = 0, avg = 0;
+	if (!count(db, &samples,
+		   "SELECT COUNT(*) FROM payment_transactions WHERE market_id = $1 AND status = 'succeeded' "
+		   "AND created_at >= $2",
+		   DBV(DI(m->id), DI(now - NORM_WINDOW_S))) ||
+	    (samples >= cfg.fraud_norm_min_samples &&
+	     !count(db, &avg,
+		    "SELECT CAST(AVG(amount) AS BIGINT) FROM payment_transactions WHERE market_id = $1 "
+		    "AND status = 'succeeded' AND created_at >= $2",
+		    DBV(DI(m->id), DI(now - NORM_WINDOW_S)))))
+		return false;
+	*out = samples >= cfg.fraud_norm_min_samples ? avg : 0;
+	if (slot >= 0) {
+		pthread_mutex_lock(&norm_lock);
+		norms[slot].market_id = m->id;
+		norms[slot].at = now;
+		norms[slot].value = *out;
+		pthread_mutex_unlock(&norm_lock);
+	}
+	return true;
+}
+
 static bool count(struct db *db, int64_t *out, const char *sql, const struct db_val *p, int n)
 {
 	return db_scalar(db, out, 0, sql, p, n) == DB_OK;
@@ -111,37 +161,36 @@ bool fraud_gather(struct db *db, const struct market *m, const char *user_id, co
 	memset(s, 0, sizeof(*s));
 	s->amount = amount;
 	int64_t since = now - cfg.fraud_velocity_window_s;
-	int64_t first = 0, samples = 0, avg = 0;
-	bool ok =
-		count(db, &s->user_payments,
-		      "SELECT COUNT(*) FROM payment_transactions WHERE user_id = $1 AND created_at >= $2",
-		      DBV(DT(user_id), DI(since))) &&
-		(!client_ip || count(db, &s->ip_payments,
-				     "SELECT COUNT(*) FROM payment_transactions WHERE client_ip = $1 AND created_at >= $2",
-				     DBV(DT(client_ip), DI(since)))) &&
-		(!fingerprint || !*fingerprint ||
-		 count(db, &s->card_payments,
-		       "SELECT COUNT(*) FROM payment_transactions WHERE fingerprint = $1 AND created_at >= $2",
-		       DBV(DT(fingerprint), DI(since)))) &&
-		count(db, &s->recent_declines,
-		      "SELECT COUNT(*) FROM payment_transactions WHERE user_id = $1 AND status = 'declined' "
-		      "AND created_at >= $2",
-		      DBV(DT(user_id), DI(now - DECLINE_WINDOW_S))) &&
-		count(db, &first, "SELECT MIN(created_at) FROM payment_transactions WHERE user_id = $1",
-		      DBV(DT(user_id))) &&
-		count(db, &samples,
-		      "SELECT COUNT(*) FROM payment_transactions WHERE market_id = $1 AND status = 'succeeded' "
-		      "AND created_at >= $2",
-		      DBV(DI(m->id), DI(now - NORM_WINDOW_S))) &&
-		(samples < NORM_MIN_SAMPLES ||
-		 count(db, &avg,
-		       "SELECT CAST(AVG(amount) AS BIGINT) FROM payment_transactions WHERE market_id = $1 "
-		       "AND status = 'succeeded' AND created_at >= $2",
-		       DBV(DI(m->id), DI(now - NORM_WINDOW_S))));
+	int64_t first = 0, norm = 0;
+	struct db_res r;
+	/* the user's three signals in one round trip */
+	bool ok = db_query(db, &r,
+			   "SELECT COALESCE(SUM(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END), 0), "
+			   "COALESCE(SUM(CASE WHEN status = 'declined' AND created_at >= $3 THEN 1 ELSE 0 END), 0), "
+			   "COALESCE(MIN(created_at), 0) FROM payment_transactions WHERE user_id = $1",
+			   DBV(DT(user_id), DI(since), DI(now - DECLINE_WINDOW_S))) == DB_OK;
+	if (ok) {
+		s->user_payments = db_int(&r, 0, 0);
+		s->recent_declines = db_int(&r, 0, 1);
+		first = db_int(&r, 0, 2);
+		db_res_free(&r);
+	}
+	/* the rules only ask whether a count reached its threshold, so counting
+	 * stops there: a busy address (a NAT, a shared test card) costs no more
+	 * than a quiet one */
+	ok = ok &&
+	     (!client_ip || count(db, &s->ip_payments,
+				  "SELECT COUNT(*) FROM (SELECT 1 FROM payment_transactions WHERE client_ip = $1 "
+				  "AND created_at >= $2 LIMIT $3) x",
+				  DBV(DT(client_ip), DI(since), DI(cfg.fraud_velocity_ip)))) &&
+	     (!fingerprint || !*fingerprint ||
+	      count(db, &s->card_payments,
+		    "SELECT COUNT(*) FROM (SELECT 1 FROM payment_transactions WHERE fingerprint = $1 "
+		    "AND created_at >= $2 LIMIT $3) x",
+		    DBV(DT(fingerprint), DI(since), DI(cfg.fraud_velocity_card)))) &&
+	     market_norm(db, m, now, &norm);
 	s->account_age_s = first > 0 ? now - first : 0;
-	s->market_norm = samples >= NORM_MIN_SAMPLES && avg > 0
-				 ? avg
-				 : strcmp(m->code, "IN") == 0 ? cfg.fraud_norm_in : cfg.fraud_norm_us;
+	s->market_norm = norm > 0 ? norm : strcmp(m->code, "IN") == 0 ? cfg.fraud_norm_in : cfg.fraud_norm_us;
 	s->shipping_foreign = shipping_country && *shipping_country &&
 			      strcasecmp(shipping_country, m->code) != 0;
 	return ok;

@@ -19,8 +19,8 @@ struct fraud_signals {
 	int64_t amount;
 	int64_t market_norm;        /**< a typical payment in this market */
 	int64_t user_payments;      /**< payments by this user in the velocity window */
-	int64_t ip_payments;        /**< … from this client IP */
-	int64_t card_payments;      /**< … with this instrument */
+	int64_t ip_payments;        /**< … from this client IP (counted up to its threshold) */
+	int64_t card_payments;      /**< … with this instrument (counted up to its threshold) */
 	int64_t account_age_s;      /**< since the user's first payment (0: first one now) */
 	int64_t recent_declines;    /**< this user's declines in the last 24 h */
 	bool shipping_foreign;      /**< shipping country is not the market's */

@@ -7,6 +7,7 @@
  */
 #include "payment/payment.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,19 +188,51 @@ enum merr payment_validate(struct db *db, struct pay_charge *c, struct verr *e)
 
 /* --- health and the circuit breaker ----------------------------------------- */
 
-static void record_attempt(struct db *db, const struct market *m, const char *gateway, bool ok,
+/* Count one call to a gateway (inside the caller's transaction): one
+ * insert, no shared row, so concurrent payments do not queue here. */
+static bool record_attempt(struct db *db, const struct market *m, const char *gateway, bool ok,
 			   int64_t us, int64_t now)
 {
-	if (db_exec(db,
-		    "INSERT INTO gateway_attempts (market_id, gateway, ok, latency_us, at) "
-		    "VALUES ($1, $2, $3, $4, $5)",
-		    DBV(DI(m->id), DT(gateway), DI(ok), DI(us), DI(now)), NULL) != DB_OK ||
-	    db_exec(db,
-		    "UPDATE payment_gateways SET success_count = success_count + $1, "
-		    "failure_count = failure_count + $2, total_latency_us = total_latency_us + $3 "
-		    "WHERE market_id = $4 AND code = $5",
-		    DBV(DI(ok), DI(!ok), DI(us), DI(m->id), DT(gateway)), NULL) != DB_OK)
-		log_warn("payment: could not record a %s attempt", gateway);
+	return db_exec(db,
+		       "INSERT INTO gateway_attempts (market_id, gateway, ok, latency_us, at) "
+		       "VALUES ($1, $2, $3, $4, $5)",
+		       DBV(DI(m->id), DT(gateway), DI(ok), DI(us), DI(now)), NULL) == DB_OK;
+}
+
+/* Attempts older than this are folded into the counters and then deleted. */
+#define STATS_SETTLE_S 10
+#define ATTEMPTS_KEEP_S 86400
+
+bool payment_gateway_stats(struct db *db, int64_t now)
+{
+	int64_t upto = 0, keep = now - (ATTEMPTS_KEEP_S > cfg.payment_breaker_window_s
+						? ATTEMPTS_KEEP_S
+						: cfg.payment_breaker_window_s);
+	if (db_scalar(db, &upto, 0, "SELECT COALESCE(MAX(id), 0) FROM gateway_attempts WHERE at <= $1",
+		      DBV(DI(now - STATS_SETTLE_S))) != DB_OK)
+		return false;
+	if (upto == 0)
+		return true;
+#define UNCOUNTED                                                                              \
+	" FROM gateway_attempts a WHERE a.market_id = payment_gateways.market_id AND "          \
+	"a.gateway = payment_gateways.code AND a.id > payment_gateways.counted_attempt_id AND a.id <= $1"
+	bool ok = db_begin(db) == DB_OK &&
+		  db_exec(db,
+			  "UPDATE payment_gateways SET "
+			  "success_count = success_count + (SELECT COUNT(*)" UNCOUNTED " AND a.ok = 1), "
+			  "failure_count = failure_count + (SELECT COUNT(*)" UNCOUNTED " AND a.ok = 0), "
+			  "total_latency_us = total_latency_us + (SELECT COALESCE(SUM(a.latency_us), 0)" UNCOUNTED "), "
+			  "counted_attempt_id = $1 WHERE counted_attempt_id < $1",
+			  DBV(DI(upto)), NULL) == DB_OK &&
+		  db_exec(db,
+			  "DELETE FROM gateway_attempts WHERE at < $1 AND id <= "
+			  "(SELECT COALESCE(MIN(counted_attempt_id), 0) FROM payment_gateways)",
+			  DBV(DI(keep)), NULL) == DB_OK &&
+		  db_commit(db) == DB_OK;
+#undef UNCOUNTED
+	if (!ok)
+		db_rollback(db);
+	return ok;
 }
 
 /* Attempts and failures of a gateway in the breaker's window. */
@@ -219,6 +252,71 @@ static bool window(struct db *db, int64_t market_id, const char *gateway, int64_
 	}
 	db_res_free(&r);
 	return true;
+}
+
+/*
+ * The breaker's window is read on every payment; a process keeps each
+ * gateway's counts for up to a second (a failure seen here drops them at
+ * once), so the window query runs about once a second per gateway rather
+ * than once per payment. Other processes see a change within that second.
+ */
+#define WINDOW_CACHE 32
+#define WINDOW_CACHE_US 1000000
+
+static struct window_entry {
+	int64_t market_id, at_us, attempts, failures;
+	char gateway[24];
+} wcache[WINDOW_CACHE];
+static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct window_entry *wfind(int64_t market_id, const char *gateway)
+{
+	for (int i = 0; i < WINDOW_CACHE; i++)
+		if (wcache[i].market_id == market_id && strcmp(wcache[i].gateway, gateway) == 0)
+			return &wcache[i];
+	return NULL;
+}
+
+static bool window_cached(struct db *db, int64_t market_id, const char *gateway, int64_t now,
+			  int64_t *attempts, int64_t *failures)
+{
+	int64_t mono = time_mono_us();
+	pthread_mutex_lock(&wlock);
+	struct window_entry *w = wfind(market_id, gateway);
+	bool fresh = w && mono - w->at_us < WINDOW_CACHE_US;
+	if (fresh) {
+		*attempts = w->attempts;
+		*failures = w->failures;
+	}
+	pthread_mutex_unlock(&wlock);
+	if (fresh)
+		return true;
+	if (!window(db, market_id, gateway, now, attempts, failures))
+		return false;
+	pthread_mutex_lock(&wlock);
+	if (!(w = wfind(market_id, gateway))) {
+		for (int i = 0; i < WINDOW_CACHE && !w; i++)
+			if (!wcache[i].market_id)
+				w = &wcache[i];
+		if (!w)
+			w = &wcache[(size_t)mono % WINDOW_CACHE];
+		w->market_id = market_id;
+		snprintf(w->gateway, sizeof(w->gateway), "%s", gateway);
+	}
+	w->at_us = mono;
+	w->attempts = *attempts;
+	w->failures = *failures;
+	pthread_mutex_unlock(&wlock);
+	return true;
+}
+
+static void window_forget(int64_t market_id, const char *gateway)
+{
+	pthread_mutex_lock(&wlock);
+	struct window_entry *w = wfind(market_id, gateway);
+	if (w)
+		w->at_us = 0;
+	pthread_mutex_unlock(&wlock);
 }
 
 static bool breaker_open(int64_t attempts, int64_t failures)
@@ -256,7 +354,7 @@ static void raise_alert(struct db *db, const struct market *m, const char *from,
 static void route(struct db *db, const struct market *m, struct resolved *rv, int64_t now)
 {
 	int64_t att, fail;
-	if (!window(db, m->id, rv->mg->code, now, &att, &fail) || !breaker_open(att, fail))
+	if (!window_cached(db, m->id, rv->mg->code, now, &att, &fail) || !breaker_open(att, fail))
 		return;
 	const struct market_gateway *alt = NULL;
 	for (int i = 0; i < m->ngateways && !alt; i++) {
@@ -265,7 +363,7 @@ static void route(struct db *db, const struct market *m, struct resolved *rv, in
 		int64_t a2, f2;
 		struct verr ignored;
 		if (g == rv->mg || strcmp(g->kind, rv->mg->kind) != 0 || !gw ||
-		    !window(db, m->id, g->code, now, &a2, &f2) || breaker_open(a2, f2))
+		    !window_cached(db, m->id, g->code, now, &a2, &f2) || breaker_open(a2, f2))
 			continue;
 		json_t *copy = json_deep_copy(rv->payment);
 		json_object_set_new(copy, "gateway", json_string(g->code));
@@ -298,9 +396,14 @@ int payment_gateway_health(struct db *db, int64_t now, struct pay_gateway_health
 			gw_copy(x->code, sizeof(x->code), ms[i].gateways[g].code);
 			gw_copy(x->kind, sizeof(x->kind), ms[i].gateways[g].kind);
 			struct db_res r;
+			/* the folded-in counters plus the attempts not folded in yet */
 			if (db_query(db, &r,
-				     "SELECT success_count, failure_count, total_latency_us FROM payment_gateways "
-				     "WHERE market_id = $1 AND code = $2",
+				     "SELECT g.success_count + COALESCE(SUM(a.ok), 0), "
+				     "g.failure_count + COALESCE(SUM(1 - a.ok), 0), "
+				     "g.total_latency_us + COALESCE(SUM(a.latency_us), 0) FROM payment_gateways g "
+				     "LEFT JOIN gateway_attempts a ON a.market_id = g.market_id AND a.gateway = g.code "
+				     "AND a.id > g.counted_attempt_id WHERE g.market_id = $1 AND g.code = $2 "
+				     "GROUP BY g.success_count, g.failure_count, g.total_latency_us",
 				     DBV(DI(ms[i].id), DT(x->code))) != DB_OK ||
 			    !window(db, ms[i].id, x->code, now, &x->window_attempts, &x->window_failures)) {
 				free(h);
@@ -314,6 +417,13 @@ int payment_gateway_health(struct db *db, int64_t now, struct pay_gateway_health
 			}
 			db_res_free(&r);
 			x->breaker_open = breaker_open(x->window_attempts, x->window_failures);
+			if (db_scalar(db, &x->avg_processing_us, 0,
+				      "SELECT CAST(AVG(processing_us) AS BIGINT) FROM payment_transactions "
+				      "WHERE market_id = $1 AND gateway = $2 AND created_at > $3",
+				      DBV(DI(ms[i].id), DT(x->code), DI(now - cfg.payment_breaker_window_s))) != DB_OK) {
+				free(h);
+				return -1;
+			}
 			n++;
 		}
 	}
@@ -394,6 +504,7 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 
 	struct gw_res res = {0};
 	enum gw_outcome o;
+	bool called = false;
 	if (fr.decision == FRAUD_REJECT) {
 		o = gw_decline(&res, "fraud_suspected", "The payment was declined by our risk checks.");
 	} else {
@@ -409,13 +520,18 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 		int64_t g0 = time_mono_us();
 		o = rv.gw->authorise(&q, &res);
 		gw_us = time_mono_us() - g0;
+		called = true;
 		if (o == GW_INVALID) {
 			verr_set(e, MERR_VALIDATION, "payment", "%s", res.message[0] ? res.message : "payment not accepted");
-			record_attempt(db, c->market, rv.gw->code, true, gw_us, now);
+			/* the gateway answered: it is healthy, the input was not */
+			if (db_begin(db) != DB_OK || !record_attempt(db, c->market, rv.gw->code, true, gw_us, now) ||
+			    db_commit(db) != DB_OK) {
+				db_rollback(db);
+				log_warn("payment: could not record a %s attempt", rv.gw->code);
+			}
 			json_decref(rv.payment);
 			return MERR_VALIDATION;
 		}
-		record_attempt(db, c->market, rv.gw->code, o != GW_ERROR, gw_us, now);
 		/* held for review, but the gateway had nothing to hold (COD, a
 		 * collect request): it waits for the review all the same */
 		if (fr.decision == FRAUD_REVIEW && (o == GW_PENDING || o == GW_CAPTURED))
@@ -432,7 +548,10 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 	c->gateway_us = gw_us;
 	c->processing_us = time_mono_us() - t0 - gw_us;
 
-	bool txok = db_begin(db) == DB_OK;
+	/* one write transaction records the attempt (health), the transaction
+	 * and, when held, its review */
+	bool txok = db_begin(db) == DB_OK &&
+		    (!called || record_attempt(db, c->market, rv.gw->code, o != GW_ERROR, gw_us, now));
 	struct db_res ins;
 	txok = txok &&
 	       db_query(db, &ins,
@@ -462,6 +581,8 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 			       DBV(DI(c->transaction_id), DT(c->user_id), DI(fr.score), DA(reasons), DI(now)),
 			       NULL) == DB_OK;
 	txok = txok && db_commit(db) == DB_OK;
+	if (called && o == GW_ERROR)
+		window_forget(c->market->id, rv.gw->code);
 	json_decref(rv.payment);
 	if (!txok) {
 		db_rollback(db);
@@ -676,6 +797,17 @@ enum merr payment_void(struct db *db, int64_t transaction_id, const char *reason
 		    DBV(DT(reason), DI(time_now()), DI(transaction_id)), NULL) != DB_OK)
 		return MERR_INTERNAL;
 	return MERR_OK;
+}
+
+enum merr payment_cod_collected(struct db *db, int64_t transaction_id)
+{
+	int64_t n = 0;
+	if (db_exec(db,
+		    "UPDATE payment_transactions SET status = 'succeeded', payment_status = 'paid', "
+		    "captured = amount, updated_at = $1 WHERE id = $2 AND gateway = 'cod' AND status = 'pending'",
+		    DBV(DI(time_now()), DI(transaction_id)), &n) != DB_OK)
+		return MERR_INTERNAL;
+	return n == 1 ? MERR_OK : MERR_INVALID_STATE;
 }
 
 /* --- webhooks ----------------------------------------------------------------------- */

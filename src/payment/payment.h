@@ -137,6 +137,15 @@ enum merr payment_refund(struct db *db, int64_t transaction_id, int64_t amount, 
 			 const char *by, const char *idempotency_key, struct pay_refund *out,
 			 struct verr *e) __attribute__((warn_unused_result));
 
+/**
+ * Cash on delivery collected (the courier has the money): the pending COD
+ * transaction becomes succeeded and captured, so it can be refunded like any
+ * other; the caller (order delivery) sets the order's payment_status to paid.
+ * MERR_INVALID_STATE unless it is a pending COD transaction.
+ */
+enum merr payment_cod_collected(struct db *db, int64_t transaction_id)
+	__attribute__((warn_unused_result));
+
 /* --- webhooks ------------------------------------------------------------------ */
 
 struct pay_webhook_result {
@@ -184,8 +193,13 @@ struct pay_gateway_health {
 	char market[4], code[24], kind[16];
 	int64_t successes, failures, avg_latency_us;
 	int64_t window_attempts, window_failures;
+	int64_t avg_processing_us; /**< our own time per payment through it, over the window */
 	bool breaker_open;
 };
+
+/** The gateway_stats job: fold settled gateway_attempts into payment_gateways'
+ * counters and delete attempts older than a day (or the breaker window). */
+bool payment_gateway_stats(struct db *db, int64_t now);
 
 /** Health of every market's gateways at now into a malloc'd array; count or -1. */
 int payment_gateway_health(struct db *db, int64_t now, struct pay_gateway_health **out);

@@ -144,7 +144,10 @@ class FakeGateway:
                                             "status": "processed"})
                 return self.reply(404, {"error": {"code": "BAD_REQUEST_ERROR", "description": "no route"}})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # 50 clients connect at once: no SYN retries
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -166,8 +169,10 @@ if __name__ == "__main__":
     f = FakeGateway().start()
     f.delay = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
     print(f.url, flush=True)
+    import signal
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     try:
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
+    finally:
         f.stop()

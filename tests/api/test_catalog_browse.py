@@ -62,6 +62,7 @@ def test_listing_filters(s):
     assert ids("&min_price=2000&max_price=3000") == sorted(
         p["id"] for i, p in enumerate(made) if 2000 <= 1000 + (i % 4) * 1000 <= 3000)
     assert ids("&size=m") == sorted(p["id"] for i, p in enumerate(made) if i % 3 == 1)
+    assert ids("&size=_") == [] and ids("&size=%25") == [] and ids("&size=XXL") == []
     assert ids("&color=RED") == sorted(p["id"] for i, p in enumerate(made) if i % 2 == 0)
     assert ids("&in_stock=true") == sorted(p["id"] for i, p in enumerate(made) if i % 5)
     assert ids("&in_stock=true&size=S&color=red") == sorted(
@@ -170,3 +171,44 @@ def test_search_bad_input(s):
     for q in ['"dress', "dress OR", "NEAR(a b)", "a:*", "x' OR 1=1 --", "\u00e9t\u00e9", "col:val"]:
         r = s.get("/api/catalog/search?market=US&q=" + quote(q))
         assert r.status == 200, (q, r)
+
+
+def test_search_cache_invalidated_by_write(s):
+    mid, tok = make_merchant(s)
+    word = "zw" + uniq("w").split("-")[1][:6]
+    p = create(s, tok, mid, name="%s Tote" % word.capitalize(), category="bags")
+    url = "/api/catalog/search?market=US&q=" + word
+    assert [x["name"] for x in expect(s.get(url), 200)["data"]] == ["%s Tote" % word.capitalize()]
+    expect(s.get(url), 200)  # served from the search cache
+    expect(s.put("/api/catalog/products/%d" % p["id"], {"name": "%s Shopper" % word.capitalize()}, token=tok), 200)
+    assert [x["name"] for x in expect(s.get(url), 200)["data"]] == ["%s Shopper" % word.capitalize()]
+    expect(s.put("/api/inventory/%d" % p["variants"][0]["id"], {"stock": 0}, token=tok), 200)
+    assert expect(s.get(url), 200)["data"][0]["stock_status"] == "out_of_stock"
+    assert expect(s.get(url + "&in_stock=true"), 200)["data"] == []
+    expect(s.delete("/api/catalog/products/%d" % p["id"], token=tok), 200)
+    assert expect(s.get(url), 200)["total"] == 0
+
+
+def test_named_caches_count_hits_and_misses(s):
+    mid, tok = make_merchant(s)
+    p = create(s, tok, mid)
+
+    def stats():
+        body = expect(s.get("/api/analytics/cache/metrics", token=s.admin()), 200)
+        return {c["name"]: c for c in body["data"]}
+
+    before = stats()
+    url = "/api/catalog/products/%d?market=IN" % p["id"]
+    first = expect(s.get(url), 200)
+    second = s.get(url)
+    assert second.json == first
+    listing = "/api/catalog/products?market=IN&limit=7&brand=Zara"
+    expect(s.get(listing), 200)
+    expect(s.get(listing), 200)
+    after = stats()
+
+    def delta(name, key):
+        return after[name][key] - before.get(name, {}).get(key, 0)
+
+    assert delta("product", "misses") >= 1 and delta("product", "hits") >= 1
+    assert delta("listing", "misses") >= 1 and delta("listing", "hits") >= 1

@@ -370,6 +370,29 @@ def test_stripe_webhook_signatures(s):
     expect(post_raw(s, "/api/payments/webhooks/nope", body, {}), 404, "not_found")
 
 
+def test_stripe_3ds_pending_until_webhook(s):
+    user = uniq("u")
+    o = expect(buy(s, user, "US", {"gateway": "stripe", "token": "tok_threeDSecure2Required"}), 201)
+    assert o["payment_status"] == "pending"
+    ref = txn(s, o["transaction_id"], user)["gateway_ref"]
+    body = json.dumps({"id": uniq("evt"), "type": "payment_intent.succeeded",
+                       "data": {"object": {"id": ref, "object": "payment_intent"}}}).encode()
+    r = expect(post_raw(s, "/api/payments/webhooks/stripe", body, {"Stripe-Signature": stripe_signature(body)}), 200)
+    assert r["transaction_id"] == o["transaction_id"] and r["status"] == "succeeded"
+    assert order_of(s, user, o["order_number"])["payment_status"] == "paid"
+    t = txn(s, o["transaction_id"], user)
+    assert t["status"] == "succeeded" and t["captured"] == o["total"]
+    # and its failure twin
+    o2 = expect(buy(s, user, "US", {"gateway": "apple_pay", "token": "tok_threeDSecure2Required"}), 201)
+    ref2 = txn(s, o2["transaction_id"], user)["gateway_ref"]
+    body = json.dumps({"id": uniq("evt"), "type": "payment_intent.payment_failed",
+                       "data": {"object": {"id": ref2, "last_payment_error": {
+                           "message": "We are unable to authenticate your payment method."}}}}).encode()
+    expect(post_raw(s, "/api/payments/webhooks/stripe", body, {"Stripe-Signature": stripe_signature(body)}), 200)
+    assert order_of(s, user, o2["order_number"])["payment_status"] == "failed"
+    assert txn(s, o2["transaction_id"], user)["message"] == "We are unable to authenticate your payment method."
+
+
 def test_gateway_health_counts_attempts(s):
     before = {(g["market"], g["gateway"]): g for g in
               expect(s.get("/api/payments/gateways", token=s.admin()), 200)["data"]}
@@ -379,5 +402,5 @@ def test_gateway_health_counts_attempts(s):
     k = ("IN", "paytm")
     assert after[k]["successes"] == before[k]["successes"] + 1
     assert after[k]["circuit"] == "closed" and 0 <= after[k]["success_rate"] <= 1
-    assert after[k]["avg_latency_us"] >= 0
+    assert after[k]["avg_latency_us"] >= 0 and after[k]["avg_processing_us"] > 0
     expect(s.get("/api/payments/gateways", user=uniq("u")), 403, "forbidden")

@@ -72,3 +72,27 @@ def test_breaker_stays_closed_below_threshold(db):
         assert db.sql("SELECT COUNT(*) FROM system_alerts WHERE dedup_key LIKE 'gateway_circuit_open:IN:%'") == [["0"]]
     finally:
         s.stop()
+
+
+def test_stats_job_folds_attempts_into_counters(db):
+    import time
+    s = start(db)
+    try:
+        before = health(s)[("IN", "paytm")]
+        for otp in ("489871", "489871", "000000"):
+            buy(s, uniq("u"), "IN", {"gateway": "paytm", "mobile": "7777777777", "otp": otp})
+        live = health(s)[("IN", "paytm")]
+        assert live["successes"] == before["successes"] + 3  # a wrong OTP is the customer's, not paytm's
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))
+        assert s.run("jobs", "run-once", "--at", at).returncode == 0
+        row = db.sql("SELECT success_count, failure_count, counted_attempt_id FROM payment_gateways g "
+                     "JOIN markets m ON m.id = g.market_id WHERE m.code = 'IN' AND g.code = 'paytm'")[0]
+        assert int(row[0]) == live["successes"] and int(row[1]) == live["failures"] and int(row[2]) > 0
+        assert health(s)[("IN", "paytm")]["successes"] == live["successes"]  # counted once
+        # two days on, the counted attempts are gone and the counters stay
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+        assert s.run("jobs", "run-once", "--at", at).returncode == 0
+        assert db.sql("SELECT COUNT(*) FROM gateway_attempts") == [["0"]]
+        assert health(s)[("IN", "paytm")]["successes"] == live["successes"]
+    finally:
+        s.stop()

@@ -1,6 +1,7 @@
 /* Sandbox gateways through payment_charge on a scratch SQLite database:
  * every gateway's success and decline path, card numbers refused, gateways a
  * market does not offer, webhook signatures. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,7 +11,9 @@
 #include "db/db.h"
 #include "market/market.h"
 #include "payment/gateway.h"
+#include "payment/method.h"
 #include "payment/payment.h"
+#include "payment/subscription.h"
 #include "t.h"
 
 static struct db *db;
@@ -204,6 +207,95 @@ static void test_void(void)
 	CHECK_STR(t.status, "voided");
 }
 
+static void test_cod_collected_then_refundable(void)
+{
+	struct pay_charge c = charge("IN", "{\"gateway\":\"cod\"}", 89900);
+	CHECK_INT(run(&c), MERR_OK);
+	struct pay_refund f;
+	struct verr e;
+	CHECK_INT(payment_refund(db, c.transaction_id, 0, "x", "admin", NULL, &f, &e), MERR_INVALID_STATE);
+	CHECK_INT(payment_cod_collected(db, c.transaction_id), MERR_OK);
+	CHECK_INT(payment_cod_collected(db, c.transaction_id), MERR_INVALID_STATE);
+	struct pay_txn t;
+	CHECK_INT(payment_txn_get(db, c.transaction_id, &t), MERR_OK);
+	CHECK_STR(t.status, "succeeded");
+	CHECK_INT(t.captured, 89900);
+	CHECK_INT(payment_refund(db, c.transaction_id, 0, "returned", "admin", NULL, &f, &e), MERR_OK);
+	CHECK_INT(f.amount, 89900);
+	struct pay_charge card = charge("US", "{\"gateway\":\"stripe\",\"token\":\"tok_visa\"}", 100);
+	CHECK_INT(run(&card), MERR_OK);
+	CHECK_INT(payment_cod_collected(db, card.transaction_id), MERR_INVALID_STATE);
+}
+
+static int64_t renew_at;
+
+static void *renew_thread(void *arg)
+{
+	(void)arg;
+	struct db *mine = db_acquire();
+	if (!sub_renew_due(mine, renew_at))
+		fprintf(stderr, "  sub_renew_due failed\n");
+	db_release(mine);
+	return NULL;
+}
+
+/* Two runners without the job lease (as if it had expired under one of
+ * them): the per-period invoice and the claimed attempt still bill once. */
+static void test_renewal_bills_once_without_lease(void)
+{
+	const struct market *us = market_get("US");
+	int64_t ids[3], plan = 0;
+	CHECK_INT(db_scalar(db, &plan, 0, "SELECT id FROM subscription_plans WHERE market_id = $1", DBV(DI(us->id))),
+		  DB_OK);
+	for (int i = 0; i < 3; i++) {
+		char user[32];
+		snprintf(user, sizeof(user), "renew-user-%d", i);
+		struct pay_method_in in = {.user_id = user, .market = us, .gateway = "stripe", .type = "card",
+					   .token = "tok_visa"};
+		struct pay_method m;
+		struct verr e;
+		struct sub sb;
+		CHECK_INT(method_create(db, &in, &m, &e), MERR_OK);
+		CHECK_INT(sub_create(db, user, us, plan, m.id, NULL, NULL, &sb, &e), MERR_OK);
+		ids[i] = sb.id;
+		renew_at = sb.current_period_end + 5;
+	}
+	pthread_t a, b;
+	pthread_create(&a, NULL, renew_thread, NULL);
+	pthread_create(&b, NULL, renew_thread, NULL);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	for (int i = 0; i < 3; i++) {
+		int64_t n = 0;
+		CHECK_INT(db_scalar(db, &n, 0, "SELECT COUNT(*) FROM payment_transactions WHERE subscription_id = $1",
+				    DBV(DI(ids[i]))),
+			  DB_OK);
+		CHECK_INT(n, 2);
+		struct sub sb;
+		CHECK_INT(sub_get(db, ids[i], &sb), MERR_OK);
+		CHECK_STR(sb.status, "active");
+		CHECK_INT(sb.current_period_start, renew_at - 5);
+	}
+	/* a runner that read the subscriptions before the renewal above was
+	 * stored sees the old period: the period's invoice stops it */
+	for (int i = 0; i < 3; i++) {
+		struct sub sb;
+		CHECK_INT(sub_get(db, ids[i], &sb), MERR_OK);
+		int64_t len = sb.current_period_end - sb.current_period_start;
+		CHECK_INT(db_exec(db, "UPDATE subscriptions SET current_period_start = $1, current_period_end = $2 WHERE id = $3",
+				  DBV(DI(sb.current_period_start - len), DI(sb.current_period_start), DI(ids[i])), NULL),
+			  DB_OK);
+	}
+	CHECK(sub_renew_due(db, renew_at));
+	for (int i = 0; i < 3; i++) {
+		int64_t n = 0;
+		CHECK_INT(db_scalar(db, &n, 0, "SELECT COUNT(*) FROM payment_transactions WHERE subscription_id = $1",
+				    DBV(DI(ids[i]))),
+			  DB_OK);
+		CHECK_INT(n, 2);
+	}
+}
+
 static void test_stripe_signature(void)
 {
 	const char *body = "{\"id\":\"evt_1\",\"type\":\"payment_intent.succeeded\",\"data\":{\"object\":{\"id\":\"pi_1\"}}}";
@@ -234,7 +326,7 @@ int main(void)
 		return 1;
 	}
 	unlink(cfg.database_url + strlen("sqlite:///"));
-	if (!db_pool_open(cfg.database_url, "", 2, err, sizeof(err))) {
+	if (!db_pool_open(cfg.database_url, "", 4, err, sizeof(err))) {
 		fprintf(stderr, "db: %s\n", err);
 		return 1;
 	}
@@ -251,6 +343,8 @@ int main(void)
 	RUN(test_bad_shapes);
 	RUN(test_link_and_refund);
 	RUN(test_void);
+	RUN(test_cod_collected_then_refundable);
+	RUN(test_renewal_bills_once_without_lease);
 	RUN(test_stripe_signature);
 	db_release(db);
 	db_pool_close();

@@ -84,6 +84,11 @@ CREATE TABLE gateway_attempts (
 	at BIGINT NOT NULL
 );
 CREATE INDEX gateway_attempts_window ON gateway_attempts (market_id, gateway, at);
+CREATE INDEX gateway_attempts_gateway_id ON gateway_attempts (market_id, gateway, id);
+-- payment_gateways' success/failure/latency counters are folded in from
+-- gateway_attempts by the gateway_stats job (no hot row on the payment
+-- path); this is the last attempt id counted
+ALTER TABLE payment_gateways ADD COLUMN counted_attempt_id BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE webhook_events (
 	id @ID@,

@@ -50,6 +50,9 @@ static const struct test_token {
 	 "An error occurred while processing your card. Try again in a little bit."},
 	{"tok_visa_chargeDeclinedVelocityLimitExceeded", "visa", "6975", "card_declined",
 	 "card_velocity_exceeded", "Your card was declined."},
+	/* 3D Secure 2 required: the PaymentIntent waits (requires_action)
+	 * until the customer authenticates; a webhook tells the outcome */
+	{"tok_threeDSecure2Required", "visa", "3220", "requires_action", NULL, NULL},
 	/* attaching (a zero-amount verification) succeeds, charges fail */
 	{"tok_chargeCustomerFail", "visa", "0341", "card_declined", "generic_decline",
 	 "Your card was declined."},
@@ -203,6 +206,8 @@ enum gw_outcome stripe_authorise_as(const char *gateway, const struct gw_req *q,
 	gw_fingerprint(out->fingerprint, sizeof(out->fingerprint), "stripe", tt->token);
 	gw_ref(out->ref, sizeof(out->ref), "pi");
 	(void)gateway;
+	if (tt->code && strcmp(tt->code, "requires_action") == 0 && q->amount > 0)
+		return GW_PENDING;
 	if (tt->decline_code && !(q->amount == 0 && strcmp(tt->token, "tok_chargeCustomerFail") == 0)) {
 		gw_decline(out, tt->decline_code, tt->message);
 		/* Stripe asks to retry a processing_error: the failure is the gateway's */
