@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,26 @@ static const char *check_key_prefix(const char *v)
 		if (*p <= ' ' || *p == 0x7f)
 			return "must not contain spaces or control characters";
 	return strlen(v) <= 64 ? NULL : "must be at most 64 characters";
+}
+
+/* Comma-separated IPv4/IPv6 addresses. */
+static const char *check_ip_list(const char *v)
+{
+	char one[64];
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ",");
+		struct in6_addr a6;
+		if (n == 0 || n >= sizeof(one))
+			return "must be comma-separated IP addresses";
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (inet_pton(AF_INET, one, &a6) != 1 && inet_pton(AF_INET6, one, &a6) != 1)
+			return "must be comma-separated IP addresses";
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
 }
 
 static const char *check_secret(const char *v)
@@ -224,6 +245,8 @@ static const struct config_var vars[] = {
 	 OFF(integration_breaker_failures), "consecutive failures that open a service's circuit"},
 	{"INTEGRATION_BREAKER_OPEN_S", NULL, C_INT, "30", 1, 3600, NULL, NULL,
 	 OFF(integration_breaker_open_s), "seconds an open circuit skips the service before one trial call"},
+	{"TRUSTED_PROXIES", NULL, C_STR, "", 0, 0, NULL, check_ip_list, OFF(trusted_proxies),
+	 "load balancers (e.g. 127.0.0.1) whose X-Real-IP names the client; empty = none"},
 	{"IMAGE_SEARCH_RATE_LIMIT", NULL, C_INT, "30", 1, 100000, NULL, NULL,
 	 OFF(image_search_rate_limit), "image searches per client per minute (shared over Redis)"},
 	{"JWT_SECRET", NULL, C_SECRET, "mandi-development-secret-change-me", 0, 0, NULL,
@@ -407,4 +430,18 @@ void config_describe(int fd)
 		dprintf(fd, "%-32s default \"%s\"%s%s  %s\n", v->name, v->def ? v->def : "",
 			v->alias ? "  alias " : "", v->alias ? v->alias : "", v->help);
 	}
+}
+
+bool config_proxy_trusted(const char *ip)
+{
+	size_t n = strlen(ip);
+	for (const char *p = cfg.trusted_proxies ? cfg.trusted_proxies : ""; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, ip, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
 }

@@ -40,6 +40,7 @@ struct config {
 	int64_t integration_breaker_failures;
 	int64_t integration_breaker_open_s;
 	int64_t image_search_rate_limit;
+	char *trusted_proxies;
 	char *jwt_secret;
 	int64_t threads;
 	int64_t max_connections;
@@ -93,6 +94,8 @@ void config_free(void);
 bool config_parse_micro(const char *v, int64_t *out);
 /** Whether code (e.g. "US") is served: listed in SUPPORTED_MARKETS, or that is "*". */
 bool config_market_supported(const char *code);
+/** Whether ip is listed in TRUSTED_PROXIES. */
+bool config_proxy_trusted(const char *ip);
 /** Write "NAME=value (default …)" lines describing the table, for `mandi config`. */
 void config_describe(int fd);
 

@@ -139,6 +139,14 @@ static void client_ip(struct req *r)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client_ip,
 			  sizeof(r->client_ip));
+	/* behind a load balancer every peer is the balancer: the client is in
+	 * X-Real-IP, believed only from a TRUSTED_PROXIES peer (anyone else could
+	 * claim any address and dodge per-IP limits and fraud rules) */
+	const char *real = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Real-IP");
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (real && config_proxy_trusted(r->client_ip) &&
+	    (inet_pton(AF_INET, real, addr) == 1 || inet_pton(AF_INET6, real, addr) == 1))
+		snprintf(r->client_ip, sizeof(r->client_ip), "%s", real);
 }
 
 static enum MHD_Result send_reply(struct req *r)

@@ -245,6 +245,8 @@ class Cluster(Server):
             # one key prefix per database: modules never see each other's entries
             base = {"CACHE_TYPE": "redis", "REDIS_URL": redis,
                     "REDIS_KEY_PREFIX": "t-" + uuid.uuid4().hex[:10] + ":"}
+        # nginx is the peer of every request; X-Real-IP names the client
+        base["TRUSTED_PROXIES"] = "127.0.0.1"
         base.update(env)
         super().__init__(db, env=base, seed_args=seed_args)
         self.members = [Server(db, env=base, seed_args=seed_args) for _ in range(instances)]

@@ -57,3 +57,33 @@ def test_many_instances_racing_for_one_lease(db):
     finally:
         for s in servers:
             s.stop()
+
+
+def test_client_ip_from_a_trusted_proxy_only(db):
+    """Behind nginx every peer is 127.0.0.1: the client address comes from
+    X-Real-IP, but only when the peer is in TRUSTED_PROXIES (per-IP limits
+    and fraud rules must not be dodged by a forged header)."""
+    body = {"image_url": "https://img.example/x.jpg"}
+    url = "/api/catalog/image-search"
+    if time.time() % 60 > 45:  # keep each server's checks inside one one-minute window
+        time.sleep(61 - time.time() % 60)
+    plain = harness.Server(db, env={"IMAGE_SEARCH_RATE_LIMIT": "1", "CACHE_TYPE": "memory"}).start()
+    try:
+        expect(plain.post(url, body, headers={"X-Real-IP": "10.0.0.1"}), 200)
+        expect(plain.post(url, body, headers={"X-Real-IP": "10.0.0.2"}), 429, "rate_limited")
+    finally:
+        plain.stop()
+    proxied = harness.Server(db, env={"IMAGE_SEARCH_RATE_LIMIT": "1", "CACHE_TYPE": "memory",
+                                      "TRUSTED_PROXIES": "10.9.9.9,127.0.0.1"}).start(seed=False)
+    try:
+        expect(proxied.post(url, body, headers={"X-Real-IP": "10.0.0.1"}), 200)
+        expect(proxied.post(url, body, headers={"X-Real-IP": "10.0.0.2"}), 200)
+        expect(proxied.post(url, body, headers={"X-Real-IP": "10.0.0.1"}), 429, "rate_limited")
+        # not an address: the peer's own address is used
+        expect(proxied.post(url, body, headers={"X-Real-IP": "not-an-ip"}), 200)
+        expect(proxied.post(url, body, headers={"X-Real-IP": "nonsense"}), 429, "rate_limited")
+    finally:
+        proxied.stop()
+    bad = harness.Server(db, env={"TRUSTED_PROXIES": "nginx.local"})
+    r = bad.run("serve", check=False)
+    assert r.returncode == 2 and "TRUSTED_PROXIES" in r.stderr
