@@ -8,6 +8,7 @@
 #include "catalog/feed.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "market/market.h"
@@ -30,7 +31,7 @@ static char *read_file(const char *path, size_t *len)
 	long n = ftell(fp);
 	if (n < 0 || fseek(fp, 0, SEEK_SET) != 0)
 		goto out;
-	buf = malloc((size_t)n + 1);
+	buf = xmalloc((size_t)n + 1);
 	if (!buf || fread(buf, 1, (size_t)n, fp) != (size_t)n) {
 		free(buf);
 		buf = NULL;

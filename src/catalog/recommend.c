@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/mem.h"
 #include "db/db.h"
 #include "market/market.h"
 
@@ -108,7 +109,7 @@ static int load_items(struct db *db, int64_t market_id, struct item **out)
 		     "ORDER BY l.category_id, l.popularity DESC, l.product_id",
 		     DBV(DI(market_id))) != DB_OK)
 		return -1;
-	struct item *it = calloc((size_t)r.nrows + 1, sizeof(*it));
+	struct item *it = xcalloc((size_t)r.nrows + 1, sizeof(*it));
 	for (int i = 0; i < r.nrows; i++) {
 		const char *stock = db_text(&r, i, 6);
 		it[i] = (struct item){db_int(&r, i, 0), db_int(&r, i, 1), db_int(&r, i, 2), db_int(&r, i, 3),
@@ -136,7 +137,7 @@ static int load_pairs(struct db *db, int64_t market_id, const int64_t *ids, int 
 		log_warn("recommendations: no order data to read; bought-together skipped");
 		return 0;
 	}
-	struct pair *p = calloc((size_t)r.nrows + 1, sizeof(*p));
+	struct pair *p = xcalloc((size_t)r.nrows + 1, sizeof(*p));
 	int k = 0;
 	for (int i = 0; i < r.nrows; i++) {
 		int a = index_of(ids, n, db_int(&r, i, 0)), b = index_of(ids, n, db_int(&r, i, 1));
@@ -203,14 +204,16 @@ static bool refresh_market(struct db *db, int64_t market_id, int64_t now)
 	int n = load_items(db, market_id, &it);
 	if (n < 0)
 		return false;
-	ids = malloc(sizeof(int64_t) * 2 * (size_t)(n + 1));
+	ids = xmalloc(sizeof(int64_t) * 2 * (size_t)(n + 1));
 	for (int i = 0; i < n; i++) {
 		ids[2 * i] = it[i].id;
 		ids[2 * i + 1] = i;
 	}
-	qsort(ids, (size_t)n, sizeof(int64_t) * 2, cmp_id);
+	if (n > 0)
+		qsort(ids, (size_t)n, sizeof(int64_t) * 2, cmp_id);
 	int np = load_pairs(db, market_id, ids, n, &pairs);
-	qsort(pairs, (size_t)np, sizeof(*pairs), cmp_pair);
+	if (np > 0)
+		qsort(pairs, (size_t)np, sizeof(*pairs), cmp_pair);
 	/* the market's most popular products in stock, for every list's tail */
 	int pool[POPULAR_POOL], npool = 0;
 	{

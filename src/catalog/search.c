@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/mem.h"
 #include "core/money.h"
 #include "core/timeutil.h"
 #include "db/db.h"
@@ -308,11 +309,11 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 		}
 		facet_add(a, &out->f[FACET_PRICE], &capp, val, lab, per_band[i]);
 	}
-	qsort(out->f[FACET_BRAND].v, (size_t)out->f[FACET_BRAND].n, sizeof(struct facet_value), cmp_count);
-	qsort(out->f[FACET_CATEGORY].v, (size_t)out->f[FACET_CATEGORY].n, sizeof(struct facet_value),
-	      cmp_count);
-	for (int k = FACET_SIZE; k <= FACET_COLOR; k++)
-		qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
+	/* price bands keep their ascending order; the rest go by count.
+	 * An empty facet has no array, and qsort(NULL, 0) is undefined */
+	for (int k = 0; k < FACET__COUNT; k++)
+		if (k != FACET_PRICE && out->f[k].n > 0)
+			qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
 	return true;
 }
 
@@ -409,8 +410,8 @@ bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t
 	bool ok = true;
 	pthread_mutex_lock(&pending.mu);
 	if (!pending.rows) {
-		pending.rows = calloc(LOG_MAX_PENDING, sizeof(struct log_row));
-		pending.spare = calloc(LOG_MAX_PENDING, sizeof(struct log_row));
+		pending.rows = xcalloc(LOG_MAX_PENDING, sizeof(struct log_row));
+		pending.spare = xcalloc(LOG_MAX_PENDING, sizeof(struct log_row));
 	}
 	if (pending.n < LOG_MAX_PENDING) {
 		struct log_row *r = &pending.rows[pending.n++];
