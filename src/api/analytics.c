@@ -837,23 +837,15 @@ static void list_alerts(struct req *r)
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	int shown = more ? (int)limit : n;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	int shown = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < shown; i++)
 		write_alert(&w, &as[i]);
-	jw_arr_end(&w);
-	int64_t last = shown ? as[shown - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
+	list_end(r, &w, more, shown ? as[shown - 1].id : 0);
 	for (int i = 0; i < n; i++)
 		alert_free(&as[i]);
 	free(as);
-	reply_end(r, 200);
 }
 
 static void create_alert(struct req *r)

@@ -20,6 +20,17 @@ void jw_money(struct jw *w, const char *key, int64_t amount, const char *currenc
 /** Write a time as RFC 3339 (or null when t <= 0). */
 void jw_time(struct jw *w, const char *key, int64_t t);
 
+/**
+ * Lists keyed by id (CONTRACT §1): id_page_or_400 reads `limit` and the
+ * `cursor` (the previous page's last id; replies 400 on a bad one); the
+ * caller fetches limit + 1 rows after that id; list_begin opens
+ * {"data": [ and returns how many of the fetched rows to write; list_end
+ * closes it with next_cursor after last_id and replies 200.
+ */
+bool id_page_or_400(struct req *r, int64_t *limit, int64_t *after);
+int list_begin(struct req *r, struct jw *w, int fetched, int64_t limit, bool *more);
+void list_end(struct req *r, struct jw *w, bool more, int64_t last_id);
+
 /** Write "next_cursor": the encoded keys, or null when there is no next page. */
 void jw_next_cursor(struct jw *w, bool more, const int64_t *keys, int nkeys);
 

@@ -160,35 +160,21 @@ static void write_brand(struct jw *w, const struct brand *b)
 
 static void list_brands(struct req *r)
 {
-	int64_t limit, after = 0;
-	const char *cursor;
-	if (!page_or_400(r, &limit, &cursor))
+	int64_t limit, after;
+	if (!id_page_or_400(r, &limit, &after))
 		return;
-	if (cursor && !cursor_decode(cursor, &after, 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
-		return;
-	}
 	struct brand *b;
 	int n = brand_list(req_db_read(r), &r->a, after, limit + 1, &b);
 	if (n < 0) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	if (more)
-		n = (int)limit;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	n = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < n; i++)
 		write_brand(&w, &b[i]);
-	jw_arr_end(&w);
-	int64_t last = n ? b[n - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
-	reply_end(r, 200);
+	list_end(r, &w, more, n ? b[n - 1].id : 0);
 }
 
 /* Demographics: a JSON array of short strings, re-rendered compactly. */
@@ -314,14 +300,9 @@ static bool is_active(const struct collection *c, int64_t now)
 static void list_collections(struct req *r)
 {
 	const struct market *mk = market_or_400(r, req_query(r, "market"), true);
-	int64_t limit, after = 0;
-	const char *cursor;
-	if (!mk || !page_or_400(r, &limit, &cursor))
+	int64_t limit, after;
+	if (!mk || !id_page_or_400(r, &limit, &after))
 		return;
-	if (cursor && !cursor_decode(cursor, &after, 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
-		return;
-	}
 	struct db *db = req_db_read(r);
 	struct collection *cs;
 	int n = collection_list_active(db, &r->a, time_now(), after, limit + 1, &cs);
@@ -329,24 +310,15 @@ static void list_collections(struct req *r)
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	if (more)
-		n = (int)limit;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	n = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < n; i++) {
 		struct collection full;
 		if (collection_get(db, &r->a, cs[i].id, mk->id, &full) == MERR_OK)
 			write_collection(r, &w, &full, mk);
 	}
-	jw_arr_end(&w);
-	int64_t last = n ? cs[n - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
-	reply_end(r, 200);
+	list_end(r, &w, more, n ? cs[n - 1].id : 0);
 }
 
 static void get_collection(struct req *r)

@@ -399,36 +399,22 @@ static void coupon_delete_h(struct req *r)
 
 static void coupon_list_h(struct req *r)
 {
-	int64_t limit, after = 0;
-	const char *cursor;
-	if (!page_or_400(r, &limit, &cursor))
+	int64_t limit, after;
+	if (!id_page_or_400(r, &limit, &after))
 		return;
-	if (cursor && !cursor_decode(cursor, &after, 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
-		return;
-	}
 	struct coupon *cs;
 	int n = coupon_list(req_db(r), after, limit + 1, &cs);
 	if (n < 0) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	if (more)
-		n = (int)limit;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	n = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < n; i++)
 		write_coupon(&w, &cs[i]);
-	jw_arr_end(&w);
-	int64_t last = n ? cs[n - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
+	list_end(r, &w, more, n ? cs[n - 1].id : 0);
 	free(cs);
-	reply_end(r, 200);
 }
 
 const struct route routes_commerce[] = {

@@ -52,3 +52,34 @@ void jw_next_cursor(struct jw *w, bool more, const int64_t *keys, int nkeys)
 	cursor_encode(c, keys, nkeys);
 	jw_kstr(w, "next_cursor", c);
 }
+
+bool id_page_or_400(struct req *r, int64_t *limit, int64_t *after)
+{
+	const char *cursor;
+	*after = 0;
+	if (!page_or_400(r, limit, &cursor))
+		return false;
+	if (cursor && !cursor_decode(cursor, after, 1)) {
+		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
+		return false;
+	}
+	return true;
+}
+
+int list_begin(struct req *r, struct jw *w, int fetched, int64_t limit, bool *more)
+{
+	*more = fetched > limit;
+	reply_begin(r, w);
+	jw_obj(w);
+	jw_key(w, "data");
+	jw_arr(w);
+	return *more ? (int)limit : fetched;
+}
+
+void list_end(struct req *r, struct jw *w, bool more, int64_t last_id)
+{
+	jw_arr_end(w);
+	jw_next_cursor(w, more, &last_id, 1);
+	jw_obj_end(w);
+	reply_end(r, 200);
+}

@@ -32,36 +32,22 @@ static void write_merchant(struct jw *w, const struct merchant *m, bool full)
 static void list_merchants(struct req *r)
 {
 	const struct market *mk = market_or_400(r, req_query(r, "market"), false);
-	int64_t limit, after = 0;
-	const char *cursor;
-	if (!mk || !page_or_400(r, &limit, &cursor))
+	int64_t limit, after;
+	if (!mk || !id_page_or_400(r, &limit, &after))
 		return;
-	if (cursor && !cursor_decode(cursor, &after, 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
-		return;
-	}
 	struct merchant *ms;
 	int n = merchant_list(req_db(r), mk->id, after, limit + 1, &ms);
 	if (n < 0) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	if (more)
-		n = (int)limit;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	n = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < n; i++)
 		write_merchant(&w, &ms[i], is_admin(r));
-	jw_arr_end(&w);
-	int64_t last = n ? ms[n - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
+	list_end(r, &w, more, n ? ms[n - 1].id : 0);
 	free(ms);
-	reply_end(r, 200);
 }
 
 static void create_merchant(struct req *r)

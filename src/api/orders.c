@@ -200,24 +200,16 @@ static void orders_list_h(struct req *r)
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	int shown = more ? (int)limit : n;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	int shown = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < shown; i++)
 		if (os[i].market)
 			write_order(&w, &os[i]);
-	jw_arr_end(&w);
-	int64_t last = shown ? os[shown - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
+	list_end(r, &w, more, shown ? os[shown - 1].id : 0);
 	for (int i = 0; i < n; i++)
 		order_free(&os[i]);
 	free(os);
-	reply_end(r, 200);
 }
 
 /* The order in the path, if the caller may see it: its customer, an admin,

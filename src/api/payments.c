@@ -454,22 +454,13 @@ static void list_subscriptions(struct req *r)
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	if (more)
-		n = (int)limit;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	n = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < n; i++)
 		write_sub(&w, &ss[i]);
-	jw_arr_end(&w);
-	int64_t last = n ? ss[n - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
+	list_end(r, &w, more, n ? ss[n - 1].id : 0);
 	free(ss);
-	reply_end(r, 200);
 }
 
 static void cancel_subscription(struct req *r)
@@ -539,36 +530,22 @@ static void list_reviews(struct req *r)
 		reply_error(r, MERR_VALIDATION, "status", "status must be pending, approved or rejected");
 		return;
 	}
-	int64_t limit, after = 0;
-	const char *cursor;
-	if (!page_or_400(r, &limit, &cursor))
+	int64_t limit, after;
+	if (!id_page_or_400(r, &limit, &after))
 		return;
-	if (cursor && !cursor_decode(cursor, &after, 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
-		return;
-	}
 	struct pay_review *vs;
 	int n = payment_reviews(req_db(r), status, after, limit + 1, &vs);
 	if (n < 0) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
-	bool more = n > limit;
-	if (more)
-		n = (int)limit;
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	bool more;
+	n = list_begin(r, &w, n, limit, &more);
 	for (int i = 0; i < n; i++)
 		write_review(&w, &vs[i]);
-	jw_arr_end(&w);
-	int64_t last = n ? vs[n - 1].id : 0;
-	jw_next_cursor(&w, more, &last, 1);
-	jw_obj_end(&w);
+	list_end(r, &w, more, n ? vs[n - 1].id : 0);
 	free(vs);
-	reply_end(r, 200);
 }
 
 static void decide_review(struct req *r)
