@@ -79,13 +79,14 @@ int dashboard_top_products(struct db *db, int64_t market_id, int64_t start, int6
 			   int64_t prev_start, struct top_product *out, int max)
 {
 	struct db_res r;
+	/* rank on sales rows only (a partial index holds them), name the winners */
 	int rc = db_query(db, &r,
-			  "SELECT d.product_id, COALESCE(p.name, ''), SUM(d.units_sold), SUM(d.revenue), "
-			  "SUM(d.views) FROM analytics_product_daily d "
-			  "LEFT JOIN products p ON p.id = d.product_id "
-			  "WHERE d.day >= $1 AND d.day < $2 AND d.market_id = $3 "
-			  "GROUP BY d.product_id, p.name HAVING SUM(d.units_sold) > 0 "
-			  "ORDER BY SUM(d.revenue) DESC, d.product_id LIMIT $4",
+			  "SELECT t.product_id, COALESCE(p.name, ''), t.units, t.revenue FROM ("
+			  " SELECT product_id, SUM(units_sold) AS units, SUM(revenue) AS revenue"
+			  " FROM analytics_product_daily WHERE market_id = $3 AND day >= $1 AND day < $2"
+			  " AND units_sold > 0 GROUP BY product_id ORDER BY SUM(revenue) DESC, product_id"
+			  " LIMIT $4) t LEFT JOIN products p ON p.id = t.product_id "
+			  "ORDER BY t.revenue DESC, t.product_id",
 			  DBV(DI(start), DI(end), DI(market_id), DI(max)));
 	if (rc != DB_OK)
 		return -1;
@@ -97,19 +98,22 @@ int dashboard_top_products(struct db *db, int64_t market_id, int64_t start, int6
 		snprintf(t->name, sizeof(t->name), "%s", db_text(&r, i, 1));
 		t->units = db_int(&r, i, 2);
 		t->revenue = db_int(&r, i, 3);
-		t->views = db_int(&r, i, 4);
 	}
 	db_res_free(&r);
 	for (int i = 0; i < n; i++) {
 		struct db_res pr;
 		if (db_query(db, &pr,
-			     "SELECT COALESCE(SUM(units_sold), 0), COALESCE(SUM(revenue), 0) "
-			     "FROM analytics_product_daily WHERE day >= $1 AND day < $2 "
-			     "AND market_id = $3 AND product_id = $4",
-			     DBV(DI(prev_start), DI(start), DI(market_id), DI(out[i].product_id))) != DB_OK)
+			     "SELECT COALESCE(SUM(CASE WHEN day >= $2 THEN views ELSE 0 END), 0), "
+			     "COALESCE(SUM(CASE WHEN day < $2 THEN units_sold ELSE 0 END), 0), "
+			     "COALESCE(SUM(CASE WHEN day < $2 THEN revenue ELSE 0 END), 0) "
+			     "FROM analytics_product_daily WHERE product_id = $4 AND market_id = $5 "
+			     "AND day >= $1 AND day < $3",
+			     DBV(DI(prev_start), DI(start), DI(end), DI(out[i].product_id), DI(market_id))) !=
+		    DB_OK)
 			return -1;
-		out[i].prev_units = db_int(&pr, 0, 0);
-		out[i].prev_revenue = db_int(&pr, 0, 1);
+		out[i].views = db_int(&pr, 0, 0);
+		out[i].prev_units = db_int(&pr, 0, 1);
+		out[i].prev_revenue = db_int(&pr, 0, 2);
 		db_res_free(&pr);
 	}
 	return n;
@@ -120,11 +124,11 @@ int insights_top_viewed(struct db *db, int64_t market_id, int64_t start, int64_t
 {
 	struct db_res r;
 	if (db_query(db, &r,
-		     "SELECT d.product_id, COALESCE(p.name, ''), SUM(d.views), SUM(d.carts) "
-		     "FROM analytics_product_daily d LEFT JOIN products p ON p.id = d.product_id "
-		     "WHERE d.day >= $1 AND d.day < $2 AND ($3 = 0 OR d.market_id = $3) "
-		     "GROUP BY d.product_id, p.name HAVING SUM(d.views) > 0 "
-		     "ORDER BY SUM(d.views) DESC, d.product_id LIMIT $4",
+		     "SELECT t.product_id, COALESCE(p.name, ''), t.views, t.carts FROM ("
+		     " SELECT product_id, SUM(views) AS views, SUM(carts) AS carts FROM analytics_product_daily"
+		     " WHERE day >= $1 AND day < $2 AND ($3 = 0 OR market_id = $3) GROUP BY product_id"
+		     " HAVING SUM(views) > 0 ORDER BY SUM(views) DESC, product_id LIMIT $4) t "
+		     "LEFT JOIN products p ON p.id = t.product_id ORDER BY t.views DESC, t.product_id",
 		     DBV(DI(start), DI(end), DI(market_id), DI(max))) != DB_OK)
 		return -1;
 	for (int i = 0; i < r.nrows; i++) {
@@ -245,7 +249,7 @@ static bool rollup_one(struct db *db, int64_t day)
 {
 	if (db_begin(db) != DB_OK)
 		return false;
-	if (!rollup_day(db, day) || db_commit(db) != DB_OK) {
+	if (events_lock(db) != DB_OK || !rollup_day(db, day) || db_commit(db) != DB_OK) {
 		db_rollback(db);
 		log_warn("orders rollup failed for day %lld", (long long)day);
 		return false;

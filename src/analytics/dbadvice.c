@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/config.h"
@@ -43,7 +44,7 @@ void dbadvice_observe(const char *sql, int64_t us)
 		if (n->sql && n->hash != h)
 			continue;
 		if (!n->sql) {
-			n->sql = xstrndup(sql, 4000);
+			n->sql = xstrndup(sql, strnlen(sql, 4000));
 			n->hash = h;
 		}
 		n->calls++;
@@ -161,6 +162,54 @@ void dbadvice_filter_columns(const char *sql, char *out, size_t n)
 	}
 }
 
+/* Next word of sql at *p: an identifier (letters, digits, _) or one other
+ * character; false at the end. */
+static bool next_word(const char **p, char *out, size_t n)
+{
+	const char *s = *p;
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	if (!*s)
+		return false;
+	size_t k = 0;
+	if (isalnum((unsigned char)*s) || *s == '_') {
+		while ((isalnum((unsigned char)*s) || *s == '_') && k + 1 < n)
+			out[k++] = *s++;
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+	} else {
+		out[k++] = *s++;
+	}
+	out[k] = '\0';
+	*p = s;
+	return true;
+}
+
+void dbadvice_resolve_alias(const char *sql, const char *name, char *out, size_t n)
+{
+	char w[64], table[64], alias[64];
+	const char *p = sql;
+	out[0] = '\0';
+	while (next_word(&p, w, sizeof(w))) {
+		if (strcasecmp(w, "FROM") != 0 && strcasecmp(w, "JOIN") != 0)
+			continue;
+		const char *save = p;
+		if (!next_word(&p, table, sizeof(table)) || !(isalpha((unsigned char)table[0]) || table[0] == '_')) {
+			p = save;
+			continue;
+		}
+		const char *after = p;
+		if (next_word(&p, alias, sizeof(alias)) && strcasecmp(alias, "AS") == 0 &&
+		    !next_word(&p, alias, sizeof(alias)))
+			alias[0] = '\0';
+		if (strcmp(table, name) == 0 || strcmp(alias, name) == 0) {
+			snprintf(out, n, "%s", table);
+			return;
+		}
+		p = after;
+	}
+}
+
 static bool safe_ident(const char *s)
 {
 	if (!*s)
@@ -182,8 +231,12 @@ static char *suggest(struct db *db, const char *sql, const char *plan)
 	char tables[8][64];
 	int nt = plan ? dbadvice_full_scans(plan, tables, 8) : 0;
 	for (int i = 0; i < nt; i++) {
-		if (!safe_ident(tables[i]))
+		/* SQLite's plan names aliases ("SCAN o"); find the table behind one */
+		char table[64];
+		dbadvice_resolve_alias(sql, tables[i], table, sizeof(table));
+		if (!*table || !safe_ident(table))
 			continue;
+		snprintf(tables[i], sizeof(tables[i]), "%s", table);
 		char q[600];
 		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM %s", tables[i]);
 		int64_t rows = 0;

@@ -41,6 +41,10 @@ void dbadvice_free(struct dbadvice *a, int n);
 /** Tables a plan reads in full (SQLite "SCAN t", PostgreSQL "Seq Scan on t");
  * writes up to max names of at most 63 bytes; returns the count. */
 int dbadvice_full_scans(const char *plan, char names[][64], int max);
+/** The table a plan's name stands for in sql: itself when used unaliased
+ * ("FROM orders"), the table of an alias ("FROM orders o", "JOIN orders AS o"),
+ * "" when it is neither (a subquery's alias). */
+void dbadvice_resolve_alias(const char *sql, const char *name, char *out, size_t n);
 /** Columns sql compares with a placeholder ("col = $1", "t.col >= $2"),
  * comma-separated into out, each once. */
 void dbadvice_filter_columns(const char *sql, char *out, size_t n);

@@ -124,20 +124,14 @@ static int store(struct db *db, const struct event *e)
 		    DB_OK)
 			return rc;
 	}
-	if (strcmp(e->type, "search") == 0 && e->query) {
-		char qbuf[128];
-		normalise_query(e->query, qbuf, sizeof(qbuf));
-		const char *q = qbuf;
-		if (*q)
-			rc = db_exec(db,
-				     "INSERT INTO analytics_search_daily (day, market_id, query, searches, "
-				     "zero_results) VALUES ($1, $2, $3, 1, $4) "
-				     "ON CONFLICT (day, market_id, query) DO UPDATE SET "
-				     "searches = analytics_search_daily.searches + 1, "
-				     "zero_results = analytics_search_daily.zero_results + $4",
-				     DBV(DI(day), DI(e->market_id), DT(q), DI(e->results == 0)), NULL);
-	}
 	return rc;
+}
+
+int events_lock(struct db *db)
+{
+	return db_exec(db,
+		       "UPDATE analytics_state SET value = value + 1 WHERE name = 'counters_writer'",
+		       DBV0, NULL);
 }
 
 int events_store(struct db *db, const struct event *e)
@@ -147,7 +141,9 @@ int events_store(struct db *db, const struct event *e)
 	int rc = db_begin(db);
 	if (rc != DB_OK)
 		return rc;
-	rc = store(db, e);
+	rc = events_lock(db);
+	if (rc == DB_OK)
+		rc = store(db, e);
 	if (rc != DB_OK) {
 		db_rollback(db);
 		return rc;
@@ -175,8 +171,18 @@ void analytics_record(struct db *db, const char *event_type, const char *user_id
 		.at = time_now(),
 		.server = true,
 	};
-	if (events_store(db, &e) != DB_OK)
+	if ((db_in_tx(db) && events_lock(db) != DB_OK) || events_store(db, &e) != DB_OK)
 		log_warn("analytics_record: could not store %s", event_type);
+}
+
+void analytics_record_purchase(struct db *db, const char *user_id, int64_t market_id,
+			       const char *order_number, int64_t total, const char *currency)
+{
+	char props[160];
+	/* order numbers are [A-Z0-9-] and currencies ISO codes: safe inside JSON */
+	snprintf(props, sizeof(props), "{\"order_number\":\"%.40s\",\"total\":%lld,\"currency\":\"%.3s\"}",
+		 order_number, (long long)total, currency);
+	analytics_record(db, "purchase", user_id, market_id, 0, props);
 }
 
 void analytics_record_search(struct db *db, const char *user_id, int64_t market_id,
@@ -184,21 +190,39 @@ void analytics_record_search(struct db *db, const char *user_id, int64_t market_
 {
 	if (!cfg.analytics_enabled || !query)
 		return;
+	char qbuf[128];
+	normalise_query(query, qbuf, sizeof(qbuf));
+	const char *q = qbuf;
+	int64_t at = time_now();
+	if (!*q)
+		return;
+	if (db_exec(db,
+		    "INSERT INTO analytics_search_daily (day, market_id, query, searches, zero_results) "
+		    "VALUES ($1, $2, $3, 1, $4) ON CONFLICT (day, market_id, query) DO UPDATE SET "
+		    "searches = analytics_search_daily.searches + 1, "
+		    "zero_results = analytics_search_daily.zero_results + $4",
+		    DBV(DI(at - at % 86400), DI(market_id), DT(q), DI(results == 0)), NULL) != DB_OK) {
+		log_warn("analytics_record_search: could not count a search");
+		return;
+	}
+	if (results != 0)
+		return;
+	/* a search that found nothing is also kept as an event, with who asked */
 	char props[48];
-	snprintf(props, sizeof(props), "{\"results\":%lld}", (long long)results);
+	snprintf(props, sizeof(props), "{\"results\":0}");
 	struct event e = {
 		.type = "search",
 		.user_id = user_id,
-		.visitor = user_id ? user_id : "server",
+		.visitor = user_id ? user_id : "anonymous",
 		.market_id = market_id,
 		.query = query,
-		.results = results,
+		.results = 0,
 		.props_json = props,
-		.at = time_now(),
+		.at = at,
 		.server = true,
 	};
 	if (events_store(db, &e) != DB_OK)
-		log_warn("analytics_record_search: could not store");
+		log_warn("analytics_record_search: could not store a zero-result search");
 }
 
 /* A small open-addressing table of (ip, window, count); a slot whose window

@@ -38,7 +38,14 @@ bool events_type_ok(const char *type);
 extern const char *const events_funnel_steps[4];
 
 /**
- * Store one event and bump its counters. Runs inside the caller's
+ * Take the counters' writer lock for the open transaction: every
+ * transaction that writes the daily counters calls this first. Returns a db_rc.
+ */
+int events_lock(struct db *db) __attribute__((warn_unused_result));
+
+/**
+ * Store one event and bump its counters (call events_lock first when the
+ * transaction is the caller's). Runs inside the caller's
  * transaction when one is open, else in its own. Returns a db_rc.
  */
 int events_store(struct db *db, const struct event *e) __attribute__((warn_unused_result));
@@ -51,7 +58,14 @@ int events_store(struct db *db, const struct event *e) __attribute__((warn_unuse
  */
 void analytics_record(struct db *db, const char *event_type, const char *user_id,
 		      int64_t market_id, int64_t product_id, const char *json_props);
-/** A search the server answered: counts zero-result searches for insights. */
+/** An order the server placed: a purchase event carrying its number and total. */
+void analytics_record_purchase(struct db *db, const char *user_id, int64_t market_id,
+			       const char *order_number, int64_t total, const char *currency);
+/**
+ * A search the server answered: counted per normalised query and day (the
+ * source of top and zero-result searches; clients' search events feed only
+ * the event counters), and kept as an event when it found nothing.
+ */
 void analytics_record_search(struct db *db, const char *user_id, int64_t market_id,
 			     const char *query, int64_t results);
 

@@ -411,7 +411,8 @@ static void post_events(struct req *r)
 	}
 	if (cfg.analytics_enabled) {
 		struct db *db = req_db(r);
-		if (db_begin(db) != DB_OK) {
+		if (db_begin(db) != DB_OK || events_lock(db) != DB_OK) {
+			db_rollback(db);
 			reply_error(r, MERR_UNAVAILABLE, NULL, NULL);
 			return;
 		}

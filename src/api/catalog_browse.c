@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analytics/events.h"
 #include "api/catalog_api.h"
 #include "cache/cache.h"
 #include "catalog/product.h"
@@ -253,6 +254,9 @@ static void search(struct req *r)
 	if (!q.after && !search_log_add(req_db(r), q.market_id, text, total,
 					r->auth.authenticated ? r->auth.sub : NULL))
 		log_warn("search_log: could not record a search");
+	if (!q.after)
+		analytics_record_search(req_db(r), r->auth.authenticated ? r->auth.sub : NULL,
+					q.market_id, text, total);
 out:
 	buf_free(&key);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "analytics/events.h"
 #include "api/commerce_json.h"
 #include "commerce/address.h"
 #include "commerce/cart.h"
@@ -63,6 +64,7 @@ static void cart_add(struct req *r)
 		reply_verr(r, &e);
 		return;
 	}
+	analytics_record(req_db(r), "add_to_cart", r->auth.sub, m->id, pid, NULL);
 	reply_cart(r, r->auth.sub, m, cart_id);
 }
 

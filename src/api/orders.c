@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "analytics/events.h"
 #include "api/commerce_json.h"
 #include "commerce/checkout.h"
 #include "commerce/order.h"
@@ -64,10 +65,12 @@ static void checkout_start_h(struct req *r)
 	if (!m)
 		return;
 	struct checkout s;
-	if (checkout_start(req_db(r), r->auth.sub, m, express, &s, &e) != MERR_OK)
+	if (checkout_start(req_db(r), r->auth.sub, m, express, &s, &e) != MERR_OK) {
 		reply_verr(r, &e);
-	else
+	} else {
+		analytics_record(req_db(r), "checkout_start", r->auth.sub, m->id, 0, NULL);
 		reply_session(r, &s, 201);
+	}
 	checkout_free(&s);
 }
 
@@ -134,6 +137,8 @@ static void checkout_complete_h(struct req *r)
 			      &o, &e) != MERR_OK) {
 		reply_verr(r, &e);
 	} else {
+		analytics_record_purchase(req_db(r), o.user_id, o.market->id, o.order_number,
+					  o.totals.total, o.market->currency);
 		reply_order(r, &o, 201);
 		order_free(&o);
 	}
@@ -170,6 +175,8 @@ static void checkout_express_h(struct req *r)
 		reply_verr(r, &e);
 		return;
 	}
+	analytics_record_purchase(req_db(r), o.user_id, o.market->id, o.order_number, o.totals.total,
+				  o.market->currency);
 	reply_order(r, &o, 201);
 	order_free(&o);
 }

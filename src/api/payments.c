@@ -440,14 +440,23 @@ static void create_subscription(struct req *r)
 static void list_subscriptions(struct req *r)
 {
 	const char *user = req_param(r, "user_id");
-	if (!owner_or_403(r, user))
+	int64_t limit, before = 0;
+	const char *cursor;
+	if (!owner_or_403(r, user) || !page_or_400(r, &limit, &cursor))
 		return;
+	if (cursor && !cursor_decode(cursor, &before, 1)) {
+		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
+		return;
+	}
 	struct sub *ss;
-	int n = sub_list(req_db(r), user, &ss);
+	int n = sub_list(req_db(r), user, before, limit + 1, &ss);
 	if (n < 0) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		return;
 	}
+	bool more = n > limit;
+	if (more)
+		n = (int)limit;
 	struct jw w;
 	reply_begin(r, &w);
 	jw_obj(&w);
@@ -456,7 +465,8 @@ static void list_subscriptions(struct req *r)
 	for (int i = 0; i < n; i++)
 		write_sub(&w, &ss[i]);
 	jw_arr_end(&w);
-	jw_knull(&w, "next_cursor");
+	int64_t last = n ? ss[n - 1].id : 0;
+	jw_next_cursor(&w, more, &last, 1);
 	jw_obj_end(&w);
 	free(ss);
 	reply_end(r, 200);

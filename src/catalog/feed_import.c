@@ -133,6 +133,9 @@ bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed
 		if (f->rows[i].group >= 0)
 			groups[f->rows[i].group].rows[groups[f->rows[i].group].n++] = i;
 
+	/* products written, reindexed together at the end (listing rows, search) */
+	int64_t *touched = arena_alloc(f->a, sizeof(int64_t) * (size_t)(ngroups + 1));
+	int ntouched = 0;
 	if (db_begin(db) != DB_OK)
 		return false;
 	for (int g = 0; g < ngroups; g++) {
@@ -154,6 +157,7 @@ bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed
 			goto fail;
 		struct verr e = {0};
 		enum merr m = MERR_OK;
+		p.defer_reindex = true;
 		if (id > 0) {
 			p.external_id = NULL;
 			m = product_apply(db, id, &p, &e);
@@ -169,13 +173,15 @@ bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed
 				goto fail;
 		} else if (id > 0) {
 			res->updated++;
+			touched[ntouched++] = id;
 		} else {
 			res->created++;
+			touched[ntouched++] = p.id;
 		}
 		if (db_exec(db, "RELEASE SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
 			goto fail;
 	}
-	if (db_commit(db) != DB_OK)
+	if (!product_reindex_many(db, touched, ntouched) || db_commit(db) != DB_OK)
 		goto fail;
 	res->failed = f->error_rows;
 	return true;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "catalog/inventory.h"
+#include "core/buf.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 
@@ -50,7 +51,7 @@ int64_t brand_ensure(struct db *db, const char *name)
 }
 
 /* Write a variant's stock row (insert or set). */
-static enum merr put_stock(struct db *db, const struct variant *v, int64_t now)
+static enum merr put_stock(struct db *db, const struct variant *v, int64_t now, bool fresh)
 {
 	int rc = db_exec(db,
 			 "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, updated_at) "
@@ -61,6 +62,9 @@ static enum merr put_stock(struct db *db, const struct variant *v, int64_t now)
 		return MERR_CONFLICT; /* stock below what is reserved */
 	if (rc != DB_OK)
 		return MERR_INTERNAL;
+	/* a new variant above its threshold has no alert to raise or resolve */
+	if (fresh && v->stock > v->low_stock_threshold)
+		return MERR_OK;
 	return inventory_check_alert(db, v->id, now) ? MERR_OK : MERR_INTERNAL;
 }
 
@@ -99,7 +103,7 @@ static enum merr insert_variant(struct db *db, int64_t product_id, int idx, stru
 	if (!v->low_stock_threshold)
 		v->low_stock_threshold = 5;
 	enum merr m = put_prices(db, v, false);
-	return m ? m : put_stock(db, v, now);
+	return m ? m : put_stock(db, v, now, true);
 }
 
 static enum merr resolve_refs(struct db *db, struct product *p, struct verr *e)
@@ -150,6 +154,8 @@ enum merr product_insert(struct db *db, struct product *p, struct verr *e)
 	for (int i = 0; i < p->nvariants; i++)
 		if ((m = insert_variant(db, p->id, i, &p->variants[i], now, e)) != MERR_OK)
 			return m;
+	if (p->defer_reindex)
+		return MERR_OK;
 	return product_reindex(db, p->id) ? MERR_OK : MERR_INTERNAL;
 }
 
@@ -193,7 +199,7 @@ static enum merr apply_variant(struct db *db, int64_t id, int idx, struct varian
 	if (v->has_prices)
 		m = put_prices(db, v, true);
 	if (!m && v->has_stock) {
-		m = put_stock(db, v, now);
+		m = put_stock(db, v, now, false);
 		if (m == MERR_CONFLICT) {
 			char f[48];
 			snprintf(f, sizeof(f), "variants[%d].stock", idx);
@@ -225,6 +231,8 @@ enum merr product_apply(struct db *db, int64_t id, const struct product *patch, 
 	for (int i = 0; i < p.nvariants; i++)
 		if ((m = apply_variant(db, id, i, &p.variants[i], now, e)) != MERR_OK)
 			return m;
+	if (patch->defer_reindex)
+		return MERR_OK;
 	return product_reindex(db, id) ? MERR_OK : MERR_INTERNAL;
 }
 
@@ -386,6 +394,55 @@ bool product_reindex(struct db *db, int64_t id)
 		if (db_exec(db, d->fts_index[i], DBV(DI(id)), NULL) != DB_OK)
 			return false;
 	return true;
+}
+
+bool product_reindex_many(struct db *db, const int64_t *ids, int n)
+{
+	enum { CHUNK = 200 };
+	const struct db_dialect *d = db_conn_dialect(db);
+	struct buf in, sql;
+	struct db_val p[CHUNK];
+	bool ok = true;
+	buf_init(&in, 8 * CHUNK + 16);
+	buf_init(&sql, 8192);
+	for (int off = 0; ok && off < n; off += CHUNK) {
+		int k = n - off < CHUNK ? n - off : CHUNK;
+		buf_reset(&in);
+		buf_adds(&in, "(");
+		for (int i = 0; i < k; i++) {
+			buf_printf(&in, "%s$%d", i ? ", " : "", i + 1);
+			p[i] = DI(ids[off + i]);
+		}
+		buf_adds(&in, ")");
+		buf_reset(&sql);
+		buf_printf(&sql, "DELETE FROM product_market WHERE product_id IN %s", in.p);
+		ok = db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		char cond[16 + 8 * CHUNK + 16];
+		snprintf(cond, sizeof(cond), " AND p.id IN %s", in.p);
+		buf_reset(&sql);
+		buf_printf(&sql, LISTING_INSERT, d->str_agg, d->str_agg, cond);
+		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		/* the full-text entry, per product (the slots take one id) */
+		struct db_res r;
+		buf_reset(&sql);
+		buf_printf(&sql, "SELECT id, status = 'active' FROM products WHERE id IN %s", in.p);
+		if (!ok || db_query(db, &r, sql.p, p, k) != DB_OK) {
+			ok = false;
+			break;
+		}
+		for (int i = 0; ok && i < r.nrows; i++) {
+			const char *act = db_text(&r, i, 1);
+			if (act && (act[0] == '1' || act[0] == 't'))
+				for (int j = 0; ok && j < 2 && d->fts_index[j]; j++)
+					ok = db_exec(db, d->fts_index[j], DBV(DI(db_int(&r, i, 0))), NULL) == DB_OK;
+			else
+				ok = db_exec(db, d->fts_delete, DBV(DI(db_int(&r, i, 0))), NULL) == DB_OK;
+		}
+		db_res_free(&r);
+	}
+	buf_free(&in);
+	buf_free(&sql);
+	return ok;
 }
 
 bool product_reindex_all(struct db *db)

@@ -67,6 +67,7 @@ struct product {
 	struct variant *variants;
 	int nvariants;
 	struct category_ref path[CATEGORY_MAX_DEPTH]; /**< root first (product_load) */
+	bool defer_reindex; /**< input only: the caller calls product_reindex_many */
 	int npath;
 };
 
@@ -119,6 +120,8 @@ int64_t product_merchant(struct db *db, int64_t id);
 /** Rebuild product id's product_market rows and full-text entry (inside the
  * caller's transaction). */
 bool product_reindex(struct db *db, int64_t id) __attribute__((warn_unused_result));
+/** product_reindex for many products at once (bulk writes defer it). */
+bool product_reindex_many(struct db *db, const int64_t *ids, int n) __attribute__((warn_unused_result));
 /** Rebuild product_market and the full-text index for every product (bulk
  * loads do this once at the end). */
 bool product_reindex_all(struct db *db) __attribute__((warn_unused_result));

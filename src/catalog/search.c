@@ -220,29 +220,28 @@ static int cmp_count(const void *x, const void *y)
 	return strcmp(a->value, b->value);
 }
 
-/* Sizes or colours: products with at least one such variant sold here. */
-static bool variant_facet(struct db *db, struct arena *a, const struct listing_query *q,
-			  const char *col, struct facet *f)
+/* Count n products for each distinct value of a '|s|m|l|' list. */
+static void facet_add_list(struct arena *a, struct facet *f, int *cap, const char *list, int64_t n)
 {
-	struct sqlb s = {.n = 0};
-	buf_init(&s.b, 16384);
-	with_match(db, &s, q);
-	buf_printf(&s.b, "SELECT LOWER(v2.%s), COUNT(DISTINCT l.product_id)", col);
-	from_where(&s, q,
-		   " JOIN product_variants v2 ON v2.product_id = l.product_id JOIN product_prices pp2 "
-		   "ON pp2.variant_id = v2.id AND pp2.market_id = l.market_id");
-	buf_printf(&s.b, " AND v2.%s IS NOT NULL GROUP BY LOWER(v2.%s)", col, col);
-	struct db_res r;
-	int rc = db_query(db, &r, s.b.p, s.p, s.n);
-	buf_free(&s.b);
-	if (rc != DB_OK)
-		return false;
-	int cap = 0;
-	for (int i = 0; i < r.nrows; i++)
-		facet_add(a, f, &cap, db_text(&r, i, 0), db_text(&r, i, 0), db_int(&r, i, 1));
-	db_res_free(&r);
-	qsort(f->v, (size_t)f->n, sizeof(*f->v), cmp_count);
-	return true;
+	char seen[512] = "|";
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p + 1, '|');
+		if (!e)
+			break;
+		size_t len = (size_t)(e - p - 1);
+		if (len && len < 64) {
+			char v[72], key[80];
+			memcpy(v, p + 1, len);
+			v[len] = 0;
+			snprintf(key, sizeof(key), "|%s|", v);
+			size_t sl = strlen(seen);
+			if (!strstr(seen, key) && sl + len + 2 < sizeof(seen)) {
+				snprintf(seen + sl, sizeof(seen) - sl, "%s|", v);
+				facet_add(a, f, cap, v, v, n);
+			}
+		}
+		p = e;
+	}
 }
 
 bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
@@ -257,7 +256,8 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 		if (strcmp(bands[i].currency, currency) == 0)
 			bb = bands[i].bounds;
 
-	/* brand × category × price band in one grouped query, split in C */
+	/* one grouped query over brand × category × price band × the sizes and
+	 * colours lists; C splits it into the five facets */
 	struct sqlb s = {.n = 0};
 	buf_init(&s.b, 16384);
 	with_match(db, &s, q);
@@ -266,20 +266,22 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 	buf_printf(&s.b,
 		   "SELECT COALESCE(b.slug, ''), COALESCE(b.name, ''), c.slug, c.name, CASE WHEN l.price < "
 		   "$%d THEN 0 WHEN l.price < $%d THEN 1 WHEN l.price < $%d THEN 2 WHEN l.price < $%d "
-		   "THEN 3 ELSE 4 END AS band, COUNT(*)",
+		   "THEN 3 ELSE 4 END AS band, l.sizes, l.colors, COUNT(*)",
 		   b0, b1, b2, b3);
 	from_where(&s, q,
 		   " JOIN categories c ON c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id");
-	buf_adds(&s.b, " GROUP BY b.slug, b.name, c.slug, c.name, band");
+	buf_adds(&s.b, " GROUP BY b.slug, b.name, c.slug, c.name, band, l.sizes, l.colors");
 	struct db_res r;
 	int rc = db_query(db, &r, s.b.p, s.p, s.n);
 	buf_free(&s.b);
 	if (rc != DB_OK)
 		return false;
-	int capb = 0, capc = 0, capp = 0;
+	int capb = 0, capc = 0, capp = 0, caps = 0, capk = 0;
 	int64_t per_band[NBANDS] = {0};
 	for (int i = 0; i < r.nrows; i++) {
-		int64_t n = db_int(&r, i, 5);
+		int64_t n = db_int(&r, i, 7);
+		facet_add_list(a, &out->f[FACET_SIZE], &caps, db_text(&r, i, 5), n);
+		facet_add_list(a, &out->f[FACET_COLOR], &capk, db_text(&r, i, 6), n);
 		out->total += n;
 		if (*db_text(&r, i, 0))
 			facet_add(a, &out->f[FACET_BRAND], &capb, db_text(&r, i, 0), db_text(&r, i, 1), n);
@@ -309,8 +311,9 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 	qsort(out->f[FACET_BRAND].v, (size_t)out->f[FACET_BRAND].n, sizeof(struct facet_value), cmp_count);
 	qsort(out->f[FACET_CATEGORY].v, (size_t)out->f[FACET_CATEGORY].n, sizeof(struct facet_value),
 	      cmp_count);
-	return variant_facet(db, a, q, "size", &out->f[FACET_SIZE]) &&
-	       variant_facet(db, a, q, "color", &out->f[FACET_COLOR]);
+	for (int k = FACET_SIZE; k <= FACET_COLOR; k++)
+		qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
+	return true;
 }
 
 char *search_match_query(struct db *db, struct arena *a, const char *text)

@@ -6,12 +6,14 @@
 #include <sys/random.h>
 
 #include "core/config.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/money.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "market/market.h"
 #include "notify/notify.h"
+#include "payment/payment.h"
 
 void order_number_new(const char *market_code, int64_t now, char *out, size_t n)
 {
@@ -246,6 +248,27 @@ static const struct transition {
 	{"confirmed", "cancelled", "order_cancelled", "was cancelled"},
 };
 
+/* Give a cancelled order's captured payment back (after the cancel committed:
+ * the refund calls the gateway and runs its own transaction). A failure is
+ * logged and leaves the order cancelled with its payment for an admin to
+ * refund through /api/payments/refund. */
+static void refund_cancelled(struct db *db, struct order *o, const char *actor)
+{
+	if (!o->transaction_id || strcmp(o->payment_status, "paid") != 0)
+		return;
+	struct pay_refund rf;
+	struct verr e;
+	if (payment_refund(db, o->transaction_id, 0, "order cancelled", actor, NULL, &rf, &e) != MERR_OK) {
+		log_error("order %s cancelled but not refunded: %s", o->order_number, e.message);
+		return;
+	}
+	struct db_res res = {0};
+	if (db_query(db, &res, "SELECT payment_status FROM orders WHERE id = $1", DBV(DI(o->id))) == DB_OK &&
+	    res.nrows == 1)
+		snprintf(o->payment_status, sizeof(o->payment_status), "%s", db_text(&res, 0, 0));
+	db_res_free(&res);
+}
+
 enum merr order_transition(struct db *db, struct order *o, const char *to, const char *carrier,
 			   const char *tracking, const char *actor, struct verr *e)
 {
@@ -294,6 +317,8 @@ enum merr order_transition(struct db *db, struct order *o, const char *to, const
 	rc = MERR_OK;
 out:
 	db_rollback(db);
+	if (rc == MERR_OK && strcmp(to, "cancelled") == 0)
+		refund_cancelled(db, o, actor);
 	return rc;
 }
 

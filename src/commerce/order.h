@@ -77,8 +77,9 @@ bool order_has_merchant(const struct order *o, int64_t merchant_id);
 /**
  * Move o to status `to` ("shipped" needs carrier and tracking number) if the
  * status table allows it from the current status, else invalid_state.
- * Cancelling puts the items' stock back. One transaction, conditional on
- * the status read, so two concurrent moves cannot both apply.
+ * Cancelling puts the items' stock back and then refunds a captured
+ * payment in full. One transaction, conditional on the status read, so two
+ * concurrent moves cannot both apply.
  */
 enum merr order_transition(struct db *db, struct order *o, const char *to, const char *carrier,
 			   const char *tracking, const char *actor, struct verr *e);

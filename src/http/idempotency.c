@@ -72,9 +72,9 @@ void idempotency_around(struct req *r, void (*handler)(struct req *r))
 	char route[256];
 	snprintf(route, sizeof(route), "%s %s", r->method, r->route->pattern);
 	const char *routep = route, *hashp = hash;
-	struct db *db = req_db(r);
 	int64_t waited = 0;
 	for (;;) {
+		struct db *db = req_db(r);
 		struct db_res res = {0};
 		int rc = db_query(db, &res,
 				  "INSERT INTO idempotency_keys (user_id, idem_key, route, request_hash, created_at) "
@@ -123,6 +123,10 @@ void idempotency_around(struct req *r, void (*handler)(struct req *r))
 				    "a request with this Idempotency-Key is still in progress; retry later");
 			return;
 		}
+		/* a waiting duplicate must not pin a pooled connection the first
+		 * request (or anyone else) may need */
+		db_release(r->db);
+		r->db = NULL;
 		usleep(5000);
 		waited += 5000;
 	}

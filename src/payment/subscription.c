@@ -87,12 +87,14 @@ enum merr sub_get(struct db *db, int64_t id, struct sub *s)
 	return rc;
 }
 
-int sub_list(struct db *db, const char *user_id, struct sub **out)
+int sub_list(struct db *db, const char *user_id, int64_t before, int64_t limit, struct sub **out)
 {
 	struct db_res r;
 	*out = NULL;
-	if (db_query(db, &r, "SELECT " SUB_COLS SUB_FROM "WHERE s.user_id = $1 ORDER BY s.id DESC",
-		     DBV(DT(user_id))) != DB_OK)
+	if (db_query(db, &r,
+		     "SELECT " SUB_COLS SUB_FROM "WHERE s.user_id = $1 AND ($2 = 0 OR s.id < $2) "
+		     "ORDER BY s.id DESC LIMIT $3",
+		     DBV(DT(user_id), DI(before), DI(limit))) != DB_OK)
 		return -1;
 	struct sub *s = xcalloc((size_t)(r.nrows ? r.nrows : 1), sizeof(*s));
 	for (int i = 0; i < r.nrows; i++)

@@ -46,8 +46,9 @@ enum merr sub_create(struct db *db, const char *user_id, const struct market *m,
 		     struct sub *out, struct verr *e) __attribute__((warn_unused_result));
 /** One subscription; MERR_NOT_FOUND when none. */
 enum merr sub_get(struct db *db, int64_t id, struct sub *s);
-/** A user's subscriptions, newest first; count or -1. */
-int sub_list(struct db *db, const char *user_id, struct sub **out);
+/** A user's subscriptions, newest first, with id < before (0: from the
+ * newest), at most limit; count or -1. */
+int sub_list(struct db *db, const char *user_id, int64_t before, int64_t limit, struct sub **out);
 /** Cancel now (status canceled) or at the period's end (cancel_at_period_end). */
 enum merr sub_cancel(struct db *db, int64_t id, bool at_period_end, struct sub *out, struct verr *e)
 	__attribute__((warn_unused_result));

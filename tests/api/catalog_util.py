@@ -1,4 +1,7 @@
 """Helpers shared by the catalog test modules."""
+import subprocess
+import time
+
 from harness import expect, uniq
 
 
@@ -21,3 +24,15 @@ def product_body(merchant_id, **kw):
 
 def create(s, token, merchant_id, **kw):
     return expect(s.post("/api/catalog/products", product_body(merchant_id, **kw), token=token), 201)
+
+
+def sql_write(s, query):
+    """A direct write; the server's own jobs may hold SQLite's write lock for a
+    moment, and the sqlite3 shell does not wait, so retry."""
+    for attempt in range(50):
+        try:
+            return s.db.sql(query)
+        except subprocess.CalledProcessError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)

@@ -8,18 +8,19 @@ import tempfile
 import time
 
 import catalog_util
-from analytics_util import (DAY, alerts_with_key, insert_order, iso, notifications, post_events,
-                            run_jobs, today)
+import commerce_util
+from analytics_util import (DAY, alerts_with_key, insert_order, insert_orders, iso, notifications,
+                            post_events, run_jobs, today)
 from harness import ROOT, expect, uniq
 
-SERVER_ENV = {
+SERVER_ENV = dict(commerce_util.SERVER_ENV, **{
     "ALERT_NOTIFICATIONS": "email,slack,sms,log",
     "ALERT_EMAIL_TO": "ops@example.com",
     "ALERT_SMS_TO": "+15550100",
     "EXCHANGE_RATE_USD_INR": "80.00",
     "SLOW_QUERY_MS": "0",
     "ANALYTICS_EVENTS_PER_MINUTE": "100000",
-}
+})
 
 READS = ["/metrics", "/api/analytics/performance/metrics", "/api/analytics/cache/metrics",
          "/api/analytics/ecommerce/dashboard", "/api/analytics/ecommerce/conversion-funnel",
@@ -194,18 +195,28 @@ def test_events_are_validated_as_a_batch(s):
 def test_behavior_insights(s):
     tag = uniq("q").replace("-", "")
     pid = 900000 + int(time.time()) % 1000
-    events = [{"type": "search", "market": "IN", "query": "Silk  Saree " + tag, "results": 0}] * 3
-    events += [{"type": "search", "market": "IN", "query": "silk saree " + tag, "results": 12}] * 2
-    events += [{"type": "product_view", "market": "IN", "product_id": pid, "session_id": uniq("s")}
-               for _ in range(50)]
-    post_events(s, events)
+    # searches the server answered are counted per normalised query
+    for q in ("Silk  Saree " + tag, "silk saree " + tag, "SILK SAREE " + tag):
+        assert expect(s.get("/api/catalog/search?market=IN&q=" + q.replace(" ", "+")), 200)["total"] == 0
+    mid, tok = catalog_util.make_merchant(s)
+    catalog_util.create(s, tok, mid, name="Linen Kurta " + tag)
+    found = expect(s.get("/api/catalog/search?market=IN&q=kurta+" + tag), 200)["total"]
+    assert found >= 1
+    # clients' search events feed the event counters, not the search ranking
+    post_events(s, [{"type": "search", "market": "IN", "query": "silk saree " + tag, "results": 0}])
+    post_events(s, [{"type": "product_view", "market": "IN", "product_id": pid, "session_id": uniq("s")}
+                    for _ in range(50)])
     body = expect(s.get("/api/analytics/behavior/insights?market=IN&period=daily&limit=50",
                         token=s.admin()), 200)
     q = "silk saree " + tag
     top = {x["query"]: x for x in body["top_searches"]}
-    assert top[q]["searches"] == 5 and top[q]["zero_results"] == 3
+    assert top[q]["searches"] == 3 and top[q]["zero_results"] == 3
+    assert top["kurta " + tag]["searches"] == 1 and top["kurta " + tag]["zero_results"] == 0
     zero = {x["query"]: x for x in body["zero_result_searches"]}
-    assert zero[q]["zero_results"] == 3
+    assert zero[q]["zero_results"] == 3 and "kurta " + tag not in zero
+    # a zero-result search is also kept as a server event
+    assert int(s.db.sql("SELECT COUNT(*) FROM user_behavior_analytics WHERE source = 'server' "
+                        "AND event_type = 'search' AND query LIKE '%%%s'" % tag)[0][0]) == 3
     viewed = {x["product_id"]: x for x in body["top_viewed_products"]}
     assert viewed[pid]["views"] == 50
     assert body["top_viewed_products"][0]["views"] >= 50
@@ -213,6 +224,27 @@ def test_behavior_insights(s):
     assert body["biggest_drop_off"] in ("add_to_cart", "checkout_start", "purchase")
     expect(s.get("/api/analytics/behavior/insights?period=yearly", token=s.admin()), 400, "validation_failed")
     expect(s.get("/api/analytics/behavior/insights?market=XX", token=s.admin()), 400, "unknown_market")
+
+
+def test_real_checkouts_reach_funnel_and_dashboard(s):
+    run_jobs(s)
+    dash0 = expect(s.get("/api/analytics/ecommerce/dashboard?market=US", token=s.admin()), 200)["markets"][0]
+    f0 = funnel(s, "US")
+    pid, vid, _ = commerce_util.product(s, us=3000)
+    orders = [commerce_util.buy(s, uniq("shopper"), pid, vid, qty=q) for q in (1, 2)]
+    f1 = funnel(s, "US")
+    # the server's own events: add to cart, checkout start, purchase, one visitor each
+    assert [a["visitors"] - b["visitors"] for a, b in zip(f1["steps"], f0["steps"])] == [0, 2, 2, 2]
+    props = s.db.sql("SELECT props FROM user_behavior_analytics WHERE event_type = 'purchase' "
+                     "AND source = 'server' AND props LIKE '%%%s%%'" % orders[0]["order_number"])
+    assert len(props) == 1 and '"total":%d' % orders[0]["total"] in props[0][0]
+    run_jobs(s)
+    dash1 = expect(s.get("/api/analytics/ecommerce/dashboard?market=US", token=s.admin()), 200)["markets"][0]
+    assert dash1["orders"]["value"] - dash0["orders"]["value"] == 2
+    assert dash1["revenue"]["value"] - dash0["revenue"]["value"] == sum(o["total"] for o in orders)
+    assert dash1["new_customers"]["value"] - dash0["new_customers"]["value"] == 2
+    top = {p["product_id"]: p for p in dash1["top_products"]}
+    assert top[pid]["units"]["value"] == 3 and top[pid]["revenue"]["value"] == 9000
 
 
 def test_dashboard_figures_equal_the_orders(s):
@@ -399,8 +431,9 @@ def test_alert_conversion_drop(s):
 def test_alert_cart_abandonment_increase(s):
     t0 = today()
     # US: abandonment 50 % then 75 % (a 50 % rise)
-    post_events(s, day_events("US", t0 - 2 * DAY, 40, 20, "add_to_cart") +
-                day_events("US", t0 - DAY, 40, 10, "add_to_cart"))
+    # one request per day: a job running in between sees whole days only
+    post_events(s, day_events("US", t0 - 2 * DAY, 40, 20, "add_to_cart"))
+    post_events(s, day_events("US", t0 - DAY, 40, 10, "add_to_cart"))
     run_jobs(s)
     a = fires_once(s, "cart_abandonment_increase:US", "medium")
     assert a["context"]["previous_bps"] == 5000 and a["context"]["current_bps"] == 7500
@@ -408,11 +441,9 @@ def test_alert_cart_abandonment_increase(s):
 
 def test_alert_order_volume_anomaly(s):
     t0 = today()
-    for d in range(2, 9):
-        for i in range(5):
-            insert_order(s, uniq("IN"), uniq("b"), "IN", 100000, t0 - d * DAY + 600 + i)
-    for i in range(20):
-        insert_order(s, uniq("IN"), uniq("b"), "IN", 100000, t0 - DAY + 600 + i)
+    rows = [(uniq("b"), 100000, t0 - d * DAY + 600 + i) for d in range(2, 9) for i in range(5)]
+    rows += [(uniq("b"), 100000, t0 - DAY + 600 + i) for i in range(20)]
+    insert_orders(s, "IN", rows)
     run_jobs(s)
     a = fires_once(s, "order_volume_anomaly:IN", "medium")
     assert a["context"]["orders"] == 20 and a["context"]["previous_7_days"] == 35

@@ -4,7 +4,7 @@ in the market or out of stock."""
 import time
 
 from harness import expect, uniq
-from catalog_util import make_merchant, create
+from catalog_util import make_merchant, create, sql_write
 
 
 def variant(stock=10, prices=None):
@@ -15,13 +15,13 @@ def variant(stock=10, prices=None):
 def add_order(s, market_code, products, status="confirmed"):
     number = uniq(market_code)
     now = int(time.time())
-    s.db.sql("INSERT INTO orders (order_number, user_id, market_id, status, payment_status, currency, "
+    sql_write(s, "INSERT INTO orders (order_number, user_id, market_id, status, payment_status, currency, "
              "subtotal, discount, shipping, tax, total, shipping_method, gateway, created_at, updated_at) "
              "SELECT '%s', 'u1', id, '%s', 'paid', currency, 100, 0, 0, 0, 100, 'standard', 'stripe', %d, %d "
              "FROM markets WHERE code = '%s'" % (number, status, now, now, market_code))
     for p in products:
         v = p["variants"][0]
-        s.db.sql("INSERT INTO order_items (order_id, product_id, variant_id, merchant_id, sku, name, quantity, "
+        sql_write(s, "INSERT INTO order_items (order_id, product_id, variant_id, merchant_id, sku, name, quantity, "
                  "unit_price, line_total) SELECT id, %d, %d, %d, '%s', 'x', 1, 100, 100 FROM orders "
                  "WHERE order_number = '%s'" % (p["id"], v["id"], p["merchant_id"], v["sku"], number))
 

@@ -2,7 +2,7 @@
 brands and collections (admin writes, public reads), inventory and
 low-stock alerts."""
 from harness import expect, uniq
-from catalog_util import make_merchant, create
+from catalog_util import make_merchant, create, sql_write
 
 
 def test_category_tree_per_market_order_and_subcategory_filter(s):
@@ -138,7 +138,7 @@ def test_inventory_get_put_and_low_stock_alert(s):
     t = expect(s.put("/api/inventory/%d" % vid, {"low_stock_threshold": 0, "stock": 1}, token=tok), 200)
     assert t["low_stock_threshold"] == 0 and t["stock_status"] == "in_stock"
     # reserved units bound the stock
-    s.db.sql("UPDATE inventory SET stock = 10, reserved = 6 WHERE variant_id = %d" % vid)
+    sql_write(s, "UPDATE inventory SET stock = 10, reserved = 6 WHERE variant_id = %d" % vid)
     r = expect(s.put("/api/inventory/%d" % vid, {"stock": 5}, token=tok), 409, "conflict")
     assert r["error"]["field"] == "stock"
     assert expect(s.get("/api/inventory/%d" % vid, token=tok), 200)["available"] == 4

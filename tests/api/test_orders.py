@@ -72,6 +72,10 @@ def test_cancel_returns_stock_once(s):
     assert stock(s, vid) == (10, 0)
     track = expect(s.get("/api/orders/%s/track" % order["order_number"], user=u), 200)
     assert [h["status"] for h in track["history"]] == ["confirmed", "cancelled"]
+    # the captured payment went back in full
+    assert c["payment_status"] == "refunded", c
+    txn = s.db.sql("SELECT captured, refunded FROM payment_transactions WHERE id = %d" % order["transaction_id"])
+    assert txn[0][0] == txn[0][1] == str(order["total"])
 
 
 def test_notifications_written_with_the_order_and_delivered(s):

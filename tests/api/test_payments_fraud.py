@@ -93,6 +93,10 @@ def test_repeated_declines(s):
     assert reasons(s, buy(s, user, "pm_card_diners")) == ["repeated_declines"]
 
 
+def test_shipping_country_not_the_markets_at_checkout(s):
+    assert reasons(s, buy(s, uniq("u"), "pm_card_mastercard_prepaid", address="IN")) == ["shipping_country_mismatch"]
+
+
 def test_shipping_country_not_the_markets(s):
     user = uniq("u")
     # a US order shipped to India, left pending by PayPal, paid through /process
@@ -104,6 +108,7 @@ def test_shipping_country_not_the_markets(s):
                      {"order_id": o["id"], "payment": {"gateway": "stripe", "token": "pm_card_jcb"}}, user=user)
     body = expect(r, 201)
     assert fraud_of(s, body["transaction_id"])["reasons"] == ["shipping_country_mismatch"]
+    assert fraud_of(s, o["transaction_id"])["reasons"] == ["shipping_country_mismatch"]
 
 
 def test_review_then_admin_approves(s):

@@ -103,6 +103,26 @@ def test_subscribe_idempotent_also_concurrently(s):
     assert len(charges(s, results[0].json["id"])) == 1
 
 
+def test_subscription_list_pages(s):
+    user = uniq("u")
+    ids = [expect(subscribe(s, user, market=m)[0], 201)["id"] for m in ("US", "IN")]
+    # a third: cancel one, subscribe again to the same plan
+    expect(s.put("/api/payments/subscriptions/%d/cancel" % ids[0], {}, user=user), 200)
+    ids.append(expect(subscribe(s, user)[0], 201)["id"])
+    seen, cursor = [], None
+    while True:
+        q = "/api/payments/subscriptions/%s?limit=2" % user + ("&cursor=" + cursor if cursor else "")
+        page = expect(s.get(q, user=user), 200)
+        assert len(page["data"]) <= 2
+        seen += [x["id"] for x in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(ids, reverse=True)
+    expect(s.get("/api/payments/subscriptions/%s?cursor=zz" % user, user=user), 400, "validation_failed")
+    expect(s.get("/api/payments/subscriptions/%s?limit=101" % user, user=user), 400, "validation_failed")
+
+
 def test_renewal_bills_each_period_once(s):
     user = uniq("u")
     sub = expect(subscribe(s, user)[0], 201)

@@ -123,6 +123,18 @@ static void plan_parsing(void)
 				     "  ->  Seq Scan on orders o\n  ->  Seq Scan on orders o2\n", t, 8), 2);
 	CHECK_STR(t[0], "order_items");
 	CHECK_STR(t[1], "orders");
+	char tab[64];
+	const char *sql = "SELECT o.market_id FROM orders o JOIN order_items AS oi ON oi.order_id = o.id "
+			  "WHERE o.created_at >= $1 AND x IN (SELECT 1 FROM markets) AND y IN "
+			  "(SELECT 2 FROM (SELECT 3) c)";
+	dbadvice_resolve_alias(sql, "o", tab, sizeof(tab));
+	CHECK_STR(tab, "orders");
+	dbadvice_resolve_alias(sql, "oi", tab, sizeof(tab));
+	CHECK_STR(tab, "order_items");
+	dbadvice_resolve_alias(sql, "markets", tab, sizeof(tab));
+	CHECK_STR(tab, "markets");
+	dbadvice_resolve_alias(sql, "c", tab, sizeof(tab));
+	CHECK_STR(tab, "");
 	char cols[128];
 	dbadvice_filter_columns("SELECT * FROM orders o WHERE o.coupon_code = $1 AND created_at >= $2 "
 				"AND created_at < $3 AND status <> 'x'", cols, sizeof(cols));

@@ -80,6 +80,9 @@ CREATE TABLE analytics_product_daily (
 	revenue BIGINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (day, market_id, product_id)
 );
+-- best sellers read only the days a product sold; per-product lookups by product
+CREATE INDEX analytics_product_sales ON analytics_product_daily (market_id, day) WHERE units_sold > 0;
+CREATE INDEX analytics_product_by_product ON analytics_product_daily (product_id, market_id, day);
 
 CREATE TABLE analytics_search_daily (
 	day BIGINT NOT NULL,
@@ -96,6 +99,11 @@ CREATE TABLE analytics_state (
 	value BIGINT NOT NULL,
 	updated_at BIGINT NOT NULL
 );
+
+-- every writer of the daily counters updates this row first, so concurrent
+-- batches queue instead of locking counter rows in different orders
+-- (a deadlock on PostgreSQL)
+INSERT INTO analytics_state (name, value, updated_at) VALUES ('counters_writer', 0, 0);
 
 -- alert rules (the handoff's thresholds); evaluated every minute
 CREATE TABLE alert_rules (
