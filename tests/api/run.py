@@ -69,6 +69,10 @@ def main():
                 where = args.driver + ("+nginx" if args.cluster and srv else "")
                 label = "[%s] %s::%s" % (where, mod.__name__, name)
                 start = time.time()
+                if args.cluster and srv and getattr(fn, "per_instance", None):
+                    skipped += 1
+                    print("SKIP %s: per instance: %s" % (label, fn.per_instance), flush=True)
+                    continue
                 try:
                     fn(srv if srv else db)
                     passed += 1

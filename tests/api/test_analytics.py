@@ -11,6 +11,7 @@ import catalog_util
 import commerce_util
 from analytics_util import (DAY, alerts_with_key, insert_order, insert_orders, iso, notifications,
                             post_events, run_jobs, today)
+import harness
 from harness import ROOT, expect, uniq
 
 SERVER_ENV = dict(commerce_util.SERVER_ENV, **{
@@ -47,6 +48,7 @@ def perf_routes(s):
     return {(r["method"], r["route"]): r for r in body["routes"]}, body
 
 
+@harness.per_instance("the current minute's request metrics live in each process until the minute flush")
 def test_performance_metrics_count_every_request_by_pattern(s):
     before, _ = perf_routes(s)
     n0 = before.get(("GET", "/health"), {}).get("count", 0)
@@ -114,6 +116,7 @@ def test_prometheus_exposition(s):
     assert buckets == sorted(buckets) and buckets[-1] <= int(m.group(1))
 
 
+@harness.per_instance("named-cache counters are kept per process")
 def test_cache_metrics_per_named_cache(s):
     # a missing product misses the product cache every time; a real one hits after the first read
     mid, tok = catalog_util.make_merchant(s)
@@ -382,6 +385,7 @@ def test_alert_error_rate(s):
     assert a["context"]["errors"] >= 100
 
 
+@harness.per_instance("the cache hit-rate rule reads the counters of the instance that runs the alert job")
 def test_alert_cache_hit_rate(s):
     for i in range(120):
         expect(s.get("/api/catalog/products/%d" % (880000 + i)), 404)

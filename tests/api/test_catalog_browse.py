@@ -2,6 +2,7 @@
 prefixes, filters, facets, search log)."""
 from urllib.parse import quote
 
+import harness
 from harness import expect, uniq
 from catalog_util import make_merchant, create
 
@@ -189,6 +190,7 @@ def test_search_cache_invalidated_by_write(s):
     assert expect(s.get(url), 200)["total"] == 0
 
 
+@harness.per_instance("named-cache counters are kept per process")
 def test_named_caches_count_hits_and_misses(s):
     mid, tok = make_merchant(s)
     p = create(s, tok, mid)
