@@ -50,7 +50,7 @@ error_log $WORK/nginx/logs/error.log;
 pid $WORK/nginx/nginx.pid;
 events { worker_connections 4096; }
 http {
-  access_log off; keepalive_requests 1000000; sendfile on;
+  access_log off; keepalive_requests 1000000; sendfile on; open_file_cache max=64 inactive=60s; open_file_cache_valid 60s;
   server { listen 127.0.0.1:$NGINX_PORT; $locs }
 }
 CONF
