@@ -110,6 +110,13 @@ bool gw_only(json_t *payment, const char *const *allowed, struct verr *e);
 bool gw_hmac_sha256_hex(const char *key, const char *p1, size_t n1, const char *p2, size_t n2,
 			char hex[65]);
 /** Decline with the vendor's code and message. */
+/* Sandbox-only gateways (cod, paypal, paytm) share these: a capture of an
+ * authorised sandbox payment always succeeds, the sandbox is always up,
+ * and there is no live mode. */
+enum gw_outcome gw_sandbox_capture(const char *ref, int64_t amount, const char *currency,
+				   struct gw_res *out);
+bool gw_sandbox_health(void);
+bool gw_sandbox_never_live(void);
 enum gw_outcome gw_decline(struct gw_res *out, const char *code, const char *message);
 
 /* Stripe's sandbox, shared by Apple Pay (Stripe processes Apple Pay tokens). */

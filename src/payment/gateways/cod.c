@@ -20,15 +20,6 @@ static enum gw_outcome authorise(const struct gw_req *q, struct gw_res *out)
 	return GW_PENDING;
 }
 
-static enum gw_outcome capture(const char *ref, int64_t amount, const char *currency,
-			       struct gw_res *out)
-{
-	(void)amount;
-	(void)currency;
-	gw_copy(out->ref, sizeof(out->ref), ref);
-	return GW_CAPTURED;
-}
-
 /* Money collected in cash goes back by bank transfer, recorded here. */
 static enum gw_outcome refund(const char *ref, int64_t amount, const char *currency,
 			      const char *idempotency_key, struct gw_res *out)
@@ -41,24 +32,14 @@ static enum gw_outcome refund(const char *ref, int64_t amount, const char *curre
 	return GW_CAPTURED;
 }
 
-static bool health(void)
-{
-	return true;
-}
-
-static bool never_live(void)
-{
-	return false;
-}
-
 const struct gateway gw_cod = {
 	.code = "cod",
 	.check = check,
 	.authorise = authorise,
-	.capture = capture,
+	.capture = gw_sandbox_capture,
 	.refund = refund,
 	.verify_webhook = NULL,
 	.signature_header = NULL,
-	.health = health,
-	.is_live = never_live,
+	.health = gw_sandbox_health,
+	.is_live = gw_sandbox_never_live,
 };

@@ -61,15 +61,6 @@ static enum gw_outcome authorise(const struct gw_req *q, struct gw_res *out)
 	return gw_decline(out, m->code, m->message);
 }
 
-static enum gw_outcome capture(const char *ref, int64_t amount, const char *currency,
-			       struct gw_res *out)
-{
-	(void)amount;
-	(void)currency;
-	gw_copy(out->ref, sizeof(out->ref), ref);
-	return GW_CAPTURED;
-}
-
 static enum gw_outcome refund(const char *ref, int64_t amount, const char *currency,
 			      const char *idempotency_key, struct gw_res *out)
 {
@@ -81,24 +72,14 @@ static enum gw_outcome refund(const char *ref, int64_t amount, const char *curre
 	return GW_CAPTURED;
 }
 
-static bool health(void)
-{
-	return true;
-}
-
-static bool never_live(void)
-{
-	return false;
-}
-
 const struct gateway gw_paypal = {
 	.code = "paypal",
 	.check = check,
 	.authorise = authorise,
-	.capture = capture,
+	.capture = gw_sandbox_capture,
 	.refund = refund,
 	.verify_webhook = NULL,
 	.signature_header = NULL,
-	.health = health,
-	.is_live = never_live,
+	.health = gw_sandbox_health,
+	.is_live = gw_sandbox_never_live,
 };
