@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog/inventory.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -234,6 +235,11 @@ static enum merr convert(struct db *db, struct checkout *s, int64_t now, struct 
 			goto out;
 		}
 	}
+	/* a sale can take a variant to its low-stock threshold: raise the alert
+	 * in the same transaction as the stock it describes */
+	for (int k = 0; k < nl; k++)
+		if (!inventory_check_alert(db, s->cart->lines[k].variant_id, now))
+			goto out;
 	rc = MERR_OK;
 out:
 	db_res_free(&res);

@@ -306,6 +306,15 @@ enum merr order_transition(struct db *db, struct order *o, const char *to, const
 				    DBV(DI(o->items[i].variant_id), DI(o->items[i].quantity), DI(now)),
 				    NULL) != DB_OK)
 				goto out;
+	/* cash is collected at the door: delivery captures a COD payment */
+	if (strcmp(to, "delivered") == 0 && o->transaction_id &&
+	    strcmp(o->payment_status, "cod_pending") == 0) {
+		if (payment_cod_collected(db, o->transaction_id) != MERR_OK ||
+		    db_exec(db, "UPDATE orders SET payment_status = 'paid', updated_at = $2 WHERE id = $1",
+			    DBV(DI(o->id), DI(now)), NULL) != DB_OK)
+			goto out;
+		snprintf(o->payment_status, sizeof(o->payment_status), "paid");
+	}
 	char note[200] = "";
 	if (carrier && tracking)
 		snprintf(note, sizeof(note), "%s %s", carrier, tracking);

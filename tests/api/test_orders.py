@@ -107,3 +107,34 @@ def test_declined_checkout_writes_no_notification(s):
     sess = cu.start(s, u, address=cu.US_ADDRESS)
     expect(cu.complete(s, u, sess["id"], {"gateway": "stripe", "token": "tok_chargeDeclined"}), 402)
     assert s.db.sql("SELECT COUNT(*) FROM notifications WHERE recipient = '%s'" % u)[0][0] == "0"
+
+
+def test_cod_is_captured_on_delivery(s):
+    """Cash on delivery: pending until the parcel is delivered, then paid
+    (order and transaction), and only then refundable."""
+    pid, vid, _ = product(s, inr=149900, stock=5)
+    u = uniq("u")
+    order = buy(s, u, pid, vid, market="IN", payment={"gateway": "cod"})
+    assert order["payment_status"] == "cod_pending"
+    num, txn = order["order_number"], order["transaction_id"]
+    before = expect(s.get("/api/payments/transaction/%d" % txn, user=u), 200)
+    assert before["status"] == "pending"
+    expect(s.post("/api/orders/%s/ship" % num, {"carrier": "Delhivery", "tracking_number": "D1"},
+                  token=s.admin()), 200)
+    done = expect(s.post("/api/orders/%s/deliver" % num, token=s.admin()), 200)
+    assert done["payment_status"] == "paid", done
+    after = expect(s.get("/api/payments/transaction/%d" % txn, user=u), 200)
+    assert after["status"] == "succeeded" and after["amount"] == order["total"]
+    listed = expect(s.get("/api/orders/%s" % u, user=u), 200)["data"][0]
+    assert listed["payment_status"] == "paid"
+
+
+def test_a_sale_down_to_the_threshold_raises_one_low_stock_alert(s):
+    pid, vid, _ = product(s, stock=7)  # the default threshold is 5
+    key = "low_stock:variant:%d" % vid
+    buy(s, uniq("u"), pid, vid, qty=1)  # 6 left: above the threshold
+    assert s.db.sql("SELECT COUNT(*) FROM system_alerts WHERE dedup_key = '%s'" % key) == [["0"]]
+    buy(s, uniq("u"), pid, vid, qty=2)  # 4 left
+    buy(s, uniq("u"), pid, vid, qty=1)  # 3 left: still the one open alert
+    rows = s.db.sql("SELECT alert_type, status FROM system_alerts WHERE dedup_key = '%s'" % key)
+    assert rows == [["low_stock", "open"]], rows
