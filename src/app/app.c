@@ -27,6 +27,7 @@ static void tick(void)
 {
 	jobs_tick();
 	metrics_tick();
+	db_maintain();
 }
 
 /* The last partial minute of metrics and slow queries, written at shutdown. */

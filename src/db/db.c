@@ -145,6 +145,15 @@ const struct db_dialect *db_dialect(void)
 	return primary.drv ? &primary.drv->dialect : &db_sqlite.dialect;
 }
 
+void db_maintain(void)
+{
+	if (!primary.drv || !primary.drv->maintain)
+		return;
+	struct db *db = db_acquire();
+	db->drv->maintain(db->conn);
+	db_release(db);
+}
+
 bool db_healthy(void)
 {
 	struct db *db = db_acquire();
@@ -205,7 +214,7 @@ int db_begin(struct db *db)
 
 int db_commit(struct db *db)
 {
-	int rc = db->drv->exec_script(db->conn, "COMMIT");
+	int rc = db->drv->end(db->conn, "COMMIT");
 	if (rc != DB_OK)
 		db_rollback(db);
 	db->in_tx = false;
@@ -216,7 +225,7 @@ void db_rollback(struct db *db)
 {
 	if (!db->in_tx)
 		return;
-	(void)db->drv->exec_script(db->conn, "ROLLBACK");
+	(void)db->drv->end(db->conn, "ROLLBACK");
 	db->in_tx = false;
 }
 

@@ -81,7 +81,11 @@ struct db_driver {
 	int (*query)(void *conn, const char *sql, const struct db_val *p, int n, struct db_res *res);
 	int (*exec_script)(void *conn, const char *sql);
 	int (*begin)(void *conn);
+	/** "COMMIT" or "ROLLBACK" the transaction begin opened. */
+	int (*end)(void *conn, const char *sql);
 	bool (*ping)(void *conn);
+	/** Periodic upkeep off the request path (SQLite: WAL checkpoint); may be NULL. */
+	void (*maintain)(void *conn);
 	/** Query plan text for the analytics optimiser; NULL if unsupported. */
 	char *(*explain)(void *conn, const char *sql);
 };
@@ -103,6 +107,8 @@ struct db *db_acquire_read(void);
 void db_release(struct db *db);
 /** The primary driver's dialect. */
 const struct db_dialect *db_dialect(void);
+/** Periodic upkeep of the primary (called once a second by the server). */
+void db_maintain(void);
 /** Whether the primary answers (for /health). */
 bool db_healthy(void);
 /** Connections to replicas currently configured (0 = none). */

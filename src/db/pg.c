@@ -343,6 +343,7 @@ const struct db_driver db_pg = {
 	.query = pg_query,
 	.exec_script = pg_exec_script,
 	.begin = pg_begin,
+	.end = pg_exec_script,
 	.ping = pg_ping,
 	.explain = pg_explain,
 };

@@ -3,7 +3,10 @@
  * per-connection cache of prepared statements keyed by SQL text. `$N`
  * placeholders are SQLite named parameters; they are bound by number.
  */
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +27,22 @@ struct cached {
 struct sqlite_conn {
 	sqlite3 *db;
 	struct cached cache[STMT_CACHE];
+	bool writing; /* holds write_mu: inside BEGIN IMMEDIATE … COMMIT/ROLLBACK */
+	bool manual_checkpoints; /* automatic WAL checkpoint turned off */
 };
+
+/* Set once the server's ticker checkpoints (see sq_maintain). */
+static atomic_bool ticker_checkpoints;
+
+/*
+ * SQLite has one writer per database. Without this, a pooled connection that
+ * finds the write lock taken gets SQLITE_BUSY and its busy handler sleeps
+ * (1, 2, 5, 10 … ms) before retrying, so concurrent write transactions in one
+ * process spend their time asleep. Queueing them on a mutex hands the lock
+ * over as soon as the previous COMMIT returns. Other processes still meet
+ * the file lock and the busy timeout.
+ */
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static bool sq_accepts(const char *url)
 {
@@ -218,9 +236,46 @@ static int sq_exec_script(void *c, const char *sql)
 
 static int sq_begin(void *c)
 {
+	struct sqlite_conn *sc = c;
+	if (!sc->manual_checkpoints && atomic_load(&ticker_checkpoints)) {
+		sqlite3_wal_autocheckpoint(sc->db, 0);
+		sc->manual_checkpoints = true;
+	}
+	pthread_mutex_lock(&write_mu);
 	/* IMMEDIATE takes the write lock up front, so two writers never
 	 * deadlock upgrading from read to write */
-	return sq_exec_script(c, "BEGIN IMMEDIATE");
+	int rc = sq_exec_script(c, "BEGIN IMMEDIATE");
+	if (rc == DB_OK)
+		sc->writing = true;
+	else
+		pthread_mutex_unlock(&write_mu);
+	return rc;
+}
+
+/* COMMIT and ROLLBACK end the write transaction: give the mutex back (a
+ * failed COMMIT leaves the transaction open; its ROLLBACK releases). */
+static int sq_end(void *c, const char *sql)
+{
+	struct sqlite_conn *sc = c;
+	int rc = sq_exec_script(c, sql);
+	bool ended = strcmp(sql, "ROLLBACK") == 0 || rc == DB_OK || sqlite3_get_autocommit(sc->db);
+	if (sc->writing && ended) {
+		sc->writing = false;
+		pthread_mutex_unlock(&write_mu);
+	}
+	return rc;
+}
+
+/* The server checkpoints the WAL once a second from its ticker thread, so
+ * no request's COMMIT pays for copying pages back and fsyncing the database
+ * (the automatic checkpoint runs inside whichever commit crosses 1000
+ * pages). Once the ticker runs, each connection turns the automatic one off
+ * at its next write; CLI commands, which have no ticker, keep it. */
+static void sq_maintain(void *c)
+{
+	struct sqlite_conn *sc = c;
+	atomic_store(&ticker_checkpoints, true);
+	sqlite3_wal_checkpoint_v2(sc->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 static bool sq_ping(void *c)
@@ -283,6 +338,8 @@ const struct db_driver db_sqlite = {
 	.query = sq_query,
 	.exec_script = sq_exec_script,
 	.begin = sq_begin,
+	.end = sq_end,
 	.ping = sq_ping,
+	.maintain = sq_maintain,
 	.explain = sq_explain,
 };
