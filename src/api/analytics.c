@@ -18,7 +18,6 @@
 #include "api/api.h"
 #include "cache/cache.h"
 #include "core/config.h"
-#include "core/cursor.h"
 #include "core/mem.h"
 #include "core/money.h"
 #include "core/timeutil.h"
@@ -811,9 +810,8 @@ static void write_alert(struct jw *w, const struct alert *a)
 static void list_alerts(struct req *r)
 {
 	const char *status = req_query(r, "status"), *severity = req_query(r, "severity");
-	const char *cursor;
-	int64_t limit, before = 0;
-	if (!page_or_400(r, &limit, &cursor))
+	int64_t limit, before;
+	if (!id_page_or_400(r, &limit, &before))
 		return;
 	if (status && strcmp(status, "all") == 0)
 		status = NULL;
@@ -825,10 +823,6 @@ static void list_alerts(struct req *r)
 	}
 	if (severity && !alert_severity_ok(severity)) {
 		reply_error(r, MERR_VALIDATION, "severity", "'severity' must be low, medium, high or critical");
-		return;
-	}
-	if (cursor && (!cursor_decode(cursor, &before, 1) || before < 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
 		return;
 	}
 	struct alert *as;

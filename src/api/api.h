@@ -28,6 +28,9 @@ void jw_time(struct jw *w, const char *key, int64_t t);
  * closes it with next_cursor after last_id and replies 200.
  */
 bool id_page_or_400(struct req *r, int64_t *limit, int64_t *after);
+/** Open {"data": [ for a complete (unpaged) list; close it with
+ * list_end(r, w, false, 0), which writes "next_cursor": null. */
+void list_open(struct req *r, struct jw *w);
 int list_begin(struct req *r, struct jw *w, int fetched, int64_t limit, bool *more);
 void list_end(struct req *r, struct jw *w, bool more, int64_t last_id);
 

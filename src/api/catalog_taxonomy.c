@@ -8,7 +8,6 @@
 #include "catalog/product.h"
 #include "catalog/search.h"
 #include "catalog/taxonomy.h"
-#include "core/cursor.h"
 #include "core/timeutil.h"
 
 static void reply_merr(struct req *r, enum merr m, const struct verr *e)

@@ -11,7 +11,6 @@
 #include "commerce/address.h"
 #include "commerce/cart.h"
 #include "commerce/coupon.h"
-#include "core/cursor.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 
@@ -150,10 +149,7 @@ static void address_list_h(struct req *r)
 		return;
 	}
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	list_open(r, &w);
 	for (int i = 0; i < n; i++) {
 		jw_obj(&w);
 		jw_kint(&w, "id", as[i].id);
@@ -162,11 +158,8 @@ static void address_list_h(struct req *r)
 		write_address(&w, &as[i]);
 		jw_obj_end(&w);
 	}
-	jw_arr_end(&w);
-	jw_knull(&w, "next_cursor");
-	jw_obj_end(&w);
+	list_end(r, &w, false, 0);
 	free(as);
-	reply_end(r, 200);
 }
 
 static void address_create_h(struct req *r)

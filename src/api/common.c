@@ -59,20 +59,26 @@ bool id_page_or_400(struct req *r, int64_t *limit, int64_t *after)
 	*after = 0;
 	if (!page_or_400(r, limit, &cursor))
 		return false;
-	if (cursor && !cursor_decode(cursor, after, 1)) {
+	/* the ids in our cursors are row ids, so always positive */
+	if (cursor && (!cursor_decode(cursor, after, 1) || *after < 1)) {
 		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
 		return false;
 	}
 	return true;
 }
 
-int list_begin(struct req *r, struct jw *w, int fetched, int64_t limit, bool *more)
+void list_open(struct req *r, struct jw *w)
 {
-	*more = fetched > limit;
 	reply_begin(r, w);
 	jw_obj(w);
 	jw_key(w, "data");
 	jw_arr(w);
+}
+
+int list_begin(struct req *r, struct jw *w, int fetched, int64_t limit, bool *more)
+{
+	*more = fetched > limit;
+	list_open(r, w);
 	return *more ? (int)limit : fetched;
 }
 

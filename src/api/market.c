@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "core/cursor.h"
 #include "market/merchant.h"
 
 static void list_markets(struct req *r)

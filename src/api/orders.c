@@ -9,7 +9,6 @@
 #include "api/commerce_json.h"
 #include "commerce/checkout.h"
 #include "commerce/order.h"
-#include "core/cursor.h"
 #include "core/mem.h"
 
 /* Load session id for the caller: someone else's session is answered
@@ -186,14 +185,9 @@ static void checkout_express_h(struct req *r)
 static void orders_list_h(struct req *r)
 {
 	const char *user = req_param(r, "user_id");
-	int64_t limit, before = 0;
-	const char *cursor;
-	if (!owner_or_403(r, user) || !page_or_400(r, &limit, &cursor))
+	int64_t limit, before;
+	if (!owner_or_403(r, user) || !id_page_or_400(r, &limit, &before))
 		return;
-	if (cursor && !cursor_decode(cursor, &before, 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
-		return;
-	}
 	struct order *os;
 	int n = order_list_user(req_db(r), user, before, limit + 1, &os);
 	if (n < 0) {

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "core/cursor.h"
 #include "core/timeutil.h"
 #include "payment/method.h"
 #include "payment/payment.h"
@@ -359,10 +358,7 @@ static void list_plans(struct req *r)
 		return;
 	}
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	list_open(r, &w);
 	for (int i = 0; i < n; i++) {
 		jw_obj(&w);
 		jw_kint(&w, "id", ps[i].id);
@@ -375,11 +371,8 @@ static void list_plans(struct req *r)
 		jw_kint(&w, "interval_days", ps[i].interval_days);
 		jw_obj_end(&w);
 	}
-	jw_arr_end(&w);
-	jw_knull(&w, "next_cursor");
-	jw_obj_end(&w);
+	list_end(r, &w, false, 0);
 	free(ps);
-	reply_end(r, 200);
 }
 
 static void write_sub(struct jw *w, const struct sub *s)
@@ -440,14 +433,9 @@ static void create_subscription(struct req *r)
 static void list_subscriptions(struct req *r)
 {
 	const char *user = req_param(r, "user_id");
-	int64_t limit, before = 0;
-	const char *cursor;
-	if (!owner_or_403(r, user) || !page_or_400(r, &limit, &cursor))
+	int64_t limit, before;
+	if (!owner_or_403(r, user) || !id_page_or_400(r, &limit, &before))
 		return;
-	if (cursor && !cursor_decode(cursor, &before, 1)) {
-		reply_error(r, MERR_VALIDATION, "cursor", "invalid cursor");
-		return;
-	}
 	struct sub *ss;
 	int n = sub_list(req_db(r), user, before, limit + 1, &ss);
 	if (n < 0) {
@@ -591,10 +579,7 @@ static void gateway_health(struct req *r)
 		return;
 	}
 	struct jw w;
-	reply_begin(r, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	list_open(r, &w);
 	for (int i = 0; i < n; i++) {
 		int64_t calls = h[i].successes + h[i].failures;
 		jw_obj(&w);
@@ -611,11 +596,8 @@ static void gateway_health(struct req *r)
 		jw_kstr(&w, "circuit", h[i].breaker_open ? "open" : "closed");
 		jw_obj_end(&w);
 	}
-	jw_arr_end(&w);
-	jw_knull(&w, "next_cursor");
-	jw_obj_end(&w);
+	list_end(r, &w, false, 0);
 	free(h);
-	reply_end(r, 200);
 }
 
 /* --- webhooks -------------------------------------------------------------------- */
