@@ -199,6 +199,7 @@ static enum merr convert(struct db *db, struct checkout *s, int64_t now, struct 
 	enum merr rc = MERR_INTERNAL;
 	int nl = s->cart->nlines;
 	int64_t *covered = xcalloc((size_t)nl + 1, sizeof(*covered));
+	bool *low_stock = xcalloc((size_t)nl + 1, sizeof(*low_stock));
 	if (db_query(db, &res,
 		     "SELECT id, variant_id, quantity FROM stock_reservations WHERE session_id = $1 "
 		     "AND status = 'held' ORDER BY variant_id, id",
@@ -211,39 +212,55 @@ static enum merr convert(struct db *db, struct checkout *s, int64_t now, struct 
 			goto out;
 		if (n != 1)
 			continue;
-		if (db_exec(db,
-			    "UPDATE inventory SET stock = stock - $2, reserved = reserved - $2, updated_at = $3 "
-			    "WHERE variant_id = $1 AND reserved >= $2 AND stock >= $2",
-			    DBV(DI(vid), DI(q), DI(now)), &n) != DB_OK || n != 1)
+		struct db_res inv;
+		if (db_query(db, &inv,
+			     "UPDATE inventory SET stock = stock - $2, reserved = reserved - $2, updated_at = $3 "
+			     "WHERE variant_id = $1 AND reserved >= $2 AND stock >= $2 "
+			     "RETURNING CASE WHEN stock - reserved <= low_stock_threshold THEN 1 ELSE 0 END",
+			     DBV(DI(vid), DI(q), DI(now))) != DB_OK)
 			goto out;
-		for (int k = 0; k < nl; k++)
-			if (s->cart->lines[k].variant_id == vid)
+		bool sold = inv.nrows == 1, low = sold && db_int(&inv, 0, 0);
+		db_res_free(&inv);
+		if (!sold)
+			goto out;
+		for (int k = 0; k < nl; k++) {
+			if (s->cart->lines[k].variant_id == vid) {
 				covered[k] += q;
+				low_stock[k] |= low;
+			}
+		}
 	}
 	for (int k = 0; k < nl; k++) {
 		int64_t n = 0, rest = s->cart->lines[k].quantity - covered[k];
 		if (rest <= 0)
 			continue;
-		if (db_exec(db,
-			    "UPDATE inventory SET stock = stock - $2, updated_at = $3 "
-			    "WHERE variant_id = $1 AND stock - reserved >= $2",
-			    DBV(DI(s->cart->lines[k].variant_id), DI(rest), DI(now)), &n) != DB_OK)
+		struct db_res inv;
+		if (db_query(db, &inv,
+			     "UPDATE inventory SET stock = stock - $2, updated_at = $3 "
+			     "WHERE variant_id = $1 AND stock - reserved >= $2 "
+			     "RETURNING CASE WHEN stock - reserved <= low_stock_threshold THEN 1 ELSE 0 END",
+			     DBV(DI(s->cart->lines[k].variant_id), DI(rest), DI(now))) != DB_OK)
 			goto out;
+		n = inv.nrows;
+		low_stock[k] |= n == 1 && db_int(&inv, 0, 0);
+		db_res_free(&inv);
 		if (n != 1) {
 			verr_set(e, MERR_OUT_OF_STOCK, "items", "not enough stock of %s", s->cart->lines[k].sku);
 			rc = MERR_OUT_OF_STOCK;
 			goto out;
 		}
 	}
-	/* a sale can take a variant to its low-stock threshold: raise the alert
-	 * in the same transaction as the stock it describes */
+	/* a sale that leaves a variant at or below its low-stock threshold
+	 * raises the alert in the same transaction as the stock it describes;
+	 * the UPDATEs above said which, so other sales cost no extra query */
 	for (int k = 0; k < nl; k++)
-		if (!inventory_check_alert(db, s->cart->lines[k].variant_id, now))
+		if (low_stock[k] && !inventory_check_alert(db, s->cart->lines[k].variant_id, now))
 			goto out;
 	rc = MERR_OK;
 out:
 	db_res_free(&res);
 	free(covered);
+	free(low_stock);
 	return rc;
 }
 
