@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/config.h"
@@ -27,12 +28,18 @@ const char *const *events_types(void)
 	return types;
 }
 
-bool events_type_ok(const char *type)
+/* The accepted type's own (static) string, so a queued event can point at it. */
+static const char *canonical_type(const char *type)
 {
 	for (int i = 0; types[i]; i++)
 		if (strcmp(types[i], type) == 0)
-			return true;
-	return false;
+			return types[i];
+	return NULL;
+}
+
+bool events_type_ok(const char *type)
+{
+	return canonical_type(type) != NULL;
 }
 
 static bool is_funnel_step(const char *type)
@@ -56,11 +63,18 @@ struct counter_add {
 struct product_add {
 	int64_t day, market, product, views, carts;
 };
+/* A visitor's step already marked in this batch: a repeat would do nothing. */
+struct mark_seen {
+	int64_t day, market;
+	const char *visitor, *step;
+};
 struct tally {
 	struct counter_add c[EVENTS_MAX_BATCH * 4];
 	int nc;
 	struct product_add p[EVENTS_MAX_BATCH];
 	int np;
+	struct mark_seen m[EVENTS_MAX_BATCH * 2];
+	int nm;
 };
 
 static void count(struct tally *t, int64_t day, int64_t market, const char *metric)
@@ -145,10 +159,17 @@ static int tally_write(struct db *db, struct tally *t)
 }
 
 /* Mark visitor as having reached step on day; counts the step's visitor
- * metric the first time only, so daily visitor counts are exact. */
+ * metric the first time only, so daily visitor counts are exact. A repeat
+ * within the batch needs no statement. */
 static int mark(struct db *db, struct tally *t, int64_t day, int64_t market, const char *visitor,
 		const char *step, const char *metric)
 {
+	for (int i = 0; i < t->nm; i++)
+		if (t->m[i].day == day && t->m[i].market == market && strcmp(t->m[i].visitor, visitor) == 0 &&
+		    strcmp(t->m[i].step, step) == 0)
+			return DB_OK;
+	if (t->nm < (int)(sizeof(t->m) / sizeof(t->m[0])))
+		t->m[t->nm++] = (struct mark_seen){day, market, visitor, step};
 	int64_t added = 0;
 	int rc = db_exec(db,
 			 "INSERT INTO analytics_visitor_days (day, market_id, visitor, step) "
@@ -273,17 +294,153 @@ int events_store(struct db *db, const struct event *e)
 	return db_commit(db);
 }
 
+/*
+ * The server's own events wait in a queue that one writer thread stores in
+ * batches (each ANALYTICS_FLUSH_MS, or once QUEUE_BATCH are waiting), so a sale
+ * does not pay for a second write transaction and a batch's counters are
+ * summed before they are written. Analytics reads flush this process's
+ * queue first; another instance's events follow within a second. Without
+ * the writer (CLI commands) events are stored at once, as they are when the
+ * queue is full.
+ */
+#define QUEUE_BATCH 64
+#define QUEUE_MAX 8192
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct event *ev; /* QUEUE_MAX slots; strings owned */
+	int n;
+	bool running, stopping;
+	pthread_t thread;
+} queue = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void event_free(struct event *e)
+{
+	free((char *)e->user_id);
+	free((char *)e->props_json);
+}
+
+/* Store n queued events, EVENTS_MAX_BATCH to a transaction, and free them. */
+static void store_queued(struct db *db, struct event *evs, int n)
+{
+	for (int i = 0; i < n; i += EVENTS_MAX_BATCH) {
+		int k = n - i < EVENTS_MAX_BATCH ? n - i : EVENTS_MAX_BATCH;
+		int rc = db_begin(db);
+		if (rc == DB_OK && (rc = events_lock(db)) == DB_OK && (rc = store(db, evs + i, k)) == DB_OK)
+			rc = db_commit(db);
+		db_rollback(db);
+		if (rc != DB_OK)
+			log_warn("analytics: could not store %d server events", k);
+	}
+	for (int i = 0; i < n; i++)
+		event_free(&evs[i]);
+}
+
+/* Move the queue's events to out (QUEUE_MAX slots); called with queue.mu held. */
+static int take_queued(struct event *out)
+{
+	int n = queue.n;
+	memcpy(out, queue.ev, (size_t)n * sizeof(*out));
+	queue.n = 0;
+	return n;
+}
+
+void events_flush(struct db *db)
+{
+	if (!queue.running)
+		return;
+	struct event *evs = xcalloc(QUEUE_MAX, sizeof(*evs));
+	pthread_mutex_lock(&queue.mu);
+	int n = take_queued(evs);
+	pthread_mutex_unlock(&queue.mu);
+	store_queued(db, evs, n);
+	free(evs);
+}
+
+static void *writer(void *arg)
+{
+	(void)arg;
+	struct event *evs = xcalloc(QUEUE_MAX, sizeof(*evs));
+	pthread_mutex_lock(&queue.mu);
+	for (;;) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		int64_t ns = until.tv_nsec + cfg.analytics_flush_ms % 1000 * 1000000;
+		until.tv_sec += cfg.analytics_flush_ms / 1000 + ns / 1000000000;
+		until.tv_nsec = ns % 1000000000;
+		while (!queue.stopping && queue.n < QUEUE_BATCH)
+			if (pthread_cond_timedwait(&queue.cv, &queue.mu, &until) != 0)
+				break;
+		bool last = queue.stopping;
+		int n = take_queued(evs);
+		pthread_mutex_unlock(&queue.mu);
+		if (n > 0) {
+			struct db *db = db_acquire();
+			store_queued(db, evs, n);
+			db_release(db);
+		}
+		if (last)
+			break;
+		pthread_mutex_lock(&queue.mu);
+	}
+	free(evs);
+	return NULL;
+}
+
+void events_writer_start(void)
+{
+	queue.ev = xcalloc(QUEUE_MAX, sizeof(*queue.ev));
+	queue.stopping = false;
+	queue.running = true;
+	pthread_create(&queue.thread, NULL, writer, NULL);
+}
+
+void events_writer_stop(void)
+{
+	if (!queue.running)
+		return;
+	pthread_mutex_lock(&queue.mu);
+	queue.stopping = true;
+	pthread_cond_signal(&queue.cv);
+	pthread_mutex_unlock(&queue.mu);
+	pthread_join(queue.thread, NULL);
+	queue.running = false;
+	free(queue.ev);
+	queue.ev = NULL;
+}
+
+/* Queue a copy of e; false when there is no writer or the queue is full. */
+static bool enqueue(const struct event *e)
+{
+	bool ok = false;
+	pthread_mutex_lock(&queue.mu);
+	if (queue.running && !queue.stopping && queue.n < QUEUE_MAX) {
+		struct event *q = &queue.ev[queue.n++];
+		*q = *e;
+		q->user_id = xstrdup(e->user_id);
+		q->visitor = q->user_id;
+		q->props_json = e->props_json ? xstrdup(e->props_json) : NULL;
+		if (queue.n == QUEUE_BATCH)
+			pthread_cond_signal(&queue.cv);
+		ok = true;
+	}
+	pthread_mutex_unlock(&queue.mu);
+	return ok;
+}
+
 void analytics_record(struct db *db, const char *event_type, const char *user_id,
 		      int64_t market_id, int64_t product_id, const char *json_props)
 {
 	if (!cfg.analytics_enabled)
 		return;
-	if (!events_type_ok(event_type) || !user_id) {
+	const char *type = canonical_type(event_type);
+	if (!type || !user_id) {
 		log_warn("analytics_record: refused event %s", event_type);
 		return;
 	}
 	struct event e = {
-		.type = event_type,
+		.type = type,
 		.user_id = user_id,
 		.visitor = user_id,
 		.market_id = market_id,
@@ -293,6 +450,9 @@ void analytics_record(struct db *db, const char *event_type, const char *user_id
 		.at = time_now(),
 		.server = true,
 	};
+	/* inside the caller's transaction the event commits with it */
+	if (!db_in_tx(db) && enqueue(&e))
+		return;
 	if ((db_in_tx(db) && events_lock(db) != DB_OK) || events_store(db, &e) != DB_OK)
 		log_warn("analytics_record: could not store %s", event_type);
 }

@@ -3,7 +3,8 @@
  * user_behavior_analytics, and the daily counters (ecommerce_analytics,
  * analytics_visitor_days, analytics_product_daily, analytics_search_daily)
  * that keep funnel and dashboard reads independent of event volume. Every
- * counter is updated in the same transaction as the event it counts.
+ * counter is updated in the same transaction as the event it counts; the
+ * server's own events reach the database in batches, within a second.
  */
 #ifndef MANDI_EVENTS_H
 #define MANDI_EVENTS_H
@@ -56,8 +57,20 @@ int events_store_batch(struct db *db, const struct event *evs, int n)
 	__attribute__((warn_unused_result));
 
 /**
+ * Start the writer that stores the server's own events in batches (the
+ * server does; CLI commands store each event at once). Stop drains the
+ * queue and waits for the writer.
+ */
+void events_writer_start(void);
+void events_writer_stop(void);
+/** Store this process's queued server events now (before an analytics read). */
+void events_flush(struct db *db);
+
+/**
  * The server's own events (add to cart, checkout start, purchase,
  * zero-result search) for other areas to call: json_props may be NULL.
+ * Outside a transaction the event is queued for the writer; inside one it
+ * is stored in it.
  * Does nothing when ANALYTICS_ENABLED is false; failures are logged, never
  * returned, so analytics can never break a sale.
  */

@@ -567,6 +567,7 @@ static void ecommerce_dashboard(struct req *r)
 	const struct market *only;
 	if (!period_or_400(r, "daily", &period, &start, &end, &prev) || !market_filter(r, &only))
 		return;
+	events_flush(req_db(r)); /* this instance's queued events count too */
 	struct db *db = req_db_read(r);
 	int nm;
 	const struct market *all = market_all(&nm);
@@ -672,6 +673,7 @@ static void conversion_funnel(struct req *r)
 	if (!period_or_400(r, "daily", &period, &start, &end, &prev) || !market_filter(r, &only))
 		return;
 	struct kpis c, p;
+	events_flush(req_db(r)); /* this instance's queued events count too */
 	struct db *db = req_db_read(r);
 	int64_t mid = only ? only->id : 0;
 	if (!dashboard_kpis(db, mid, start, end, &c) || !dashboard_kpis(db, mid, prev, start, &p)) {
@@ -725,6 +727,7 @@ static void behavior_insights(struct req *r)
 	if (!period_or_400(r, "weekly", &period, &start, &end, &prev) || !market_filter(r, &only) ||
 	    !query_int_or_400(r, "limit", 1, 50, 10, &limit))
 		return;
+	events_flush(req_db(r)); /* this instance's queued events count too */
 	struct db *db = req_db_read(r);
 	int64_t mid = only ? only->id : 0;
 	struct ranked *viewed = arena_alloc(&r->a, (size_t)limit * sizeof(*viewed));

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "analytics/dbadvice.h"
+#include "analytics/events.h"
 #include "analytics/metrics.h"
 #include "cache/cache.h"
 #include "core/config.h"
@@ -30,9 +31,10 @@ static void tick(void)
 	db_maintain();
 }
 
-/* The last partial minute of metrics and slow queries, written at shutdown. */
-static void flush_metrics(void)
+/* Queued events, the last partial minute of metrics and slow queries, written at shutdown. */
+static void flush_at_stop(void)
 {
+	events_writer_stop();
 	struct db *db = db_acquire();
 	if (!metrics_flush(db, time_now()) || !dbadvice_flush(db, time_now()))
 		log_warn("final metrics flush failed");
@@ -43,11 +45,12 @@ void app_start(void)
 {
 	server_hooks.around = idempotency_around;
 	server_hooks.tick = tick;
-	server_hooks.on_stop = flush_metrics;
+	server_hooks.on_stop = flush_at_stop;
 	if (cfg.performance_monitoring)
 		server_hooks.observe = observe_request;
 	db_observer = dbadvice_observe;
 	svc_global_init();
+	events_writer_start();
 }
 
 void app_stop(void)

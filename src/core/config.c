@@ -323,6 +323,8 @@ static const struct config_var vars[] = {
 	 OFF(exchange_rate_usd_inr), "rupees per US dollar for dashboard figures combined in USD"},
 	{"ANALYTICS_EVENTS_PER_MINUTE", NULL, C_INT, "120", 1, 1000000, NULL, NULL,
 	 OFF(analytics_events_per_minute), "POST /api/analytics/events requests per client address per minute"},
+	{"ANALYTICS_FLUSH_MS", NULL, C_INT, "1000", 10, 3600000, NULL, NULL, OFF(analytics_flush_ms),
+	 "longest a server event waits in its instance's queue before it is stored"},
 };
 #undef OFF
 

@@ -79,6 +79,7 @@ struct config {
 	int64_t slow_query_ms;     /**< slow-query log threshold */
 	char *exchange_rate_usd_inr; /**< INR per USD, decimal text */
 	int64_t analytics_events_per_minute; /**< events endpoint limit per client address */
+	int64_t analytics_flush_ms;          /**< longest wait of a queued server event */
 };
 
 extern struct config cfg;

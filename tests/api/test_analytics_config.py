@@ -1,5 +1,6 @@
 """Analytics switches: the events rate limit, ANALYTICS_ENABLED=false and
 PERFORMANCE_MONITORING=false (each on its own server)."""
+import commerce_util
 import harness
 from harness import expect
 
@@ -59,3 +60,26 @@ def test_bad_analytics_configuration_stops_start_up(db):
         s = harness.Server(db, env=env)
         out = s.run("serve", check=False)
         assert out.returncode != 0 and name in out.stderr, (env, out.stderr[-500:])
+
+
+def test_queued_server_events_are_written_at_shutdown(db):
+    """The server's own events wait in a queue for batch writing: a SIGTERM
+    right after the sales must still store every one of them, and count each
+    visitor once."""
+    own = harness.Database(db.driver)
+    # nothing is written on a timer here: only the shutdown drain can store them
+    s = harness.Server(own, env={"ANALYTICS_FLUSH_MS": "3600000"}).start()
+    try:
+        pid, vid, _ = commerce_util.product(s, stock=1000)
+        users = ["queued-%d" % i for i in range(3)]
+        for i in range(30):
+            expect(commerce_util.add(s, users[i % 3], pid, vid), 200)
+    finally:
+        s.stop()
+    try:
+        assert own.sql("SELECT COUNT(*) FROM user_behavior_analytics WHERE event_type = 'add_to_cart'") == [["30"]]
+        counters = dict(own.sql("SELECT metric, value FROM ecommerce_analytics"))
+        assert counters["events_add_to_cart"] == "30" and counters["visitors_add_to_cart"] == "3"
+        assert own.sql("SELECT carts FROM analytics_product_daily WHERE product_id = %d" % pid) == [["30"]]
+    finally:
+        own.drop()
