@@ -123,13 +123,12 @@ cpu_ticks() { # PIDS...: user+system CPU ticks of these processes
 }
 
 if [ "$SCENARIO" = mixed ]; then
-	# one thread per connection: each is a shopper with its own session
-	WRK=(wrk -t"$CONNS" -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/mixed.lua")
-	WRK_WARM=(wrk -t50 -c50 -d3s -s "$BENCH_DIR/mixed.lua")
+	WRK=(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/mixed.lua")
+	WRK_WARM=(wrk -t2 -c50 -d3s -s "$BENCH_DIR/mixed.lua")
 	start_instances 1
 	python3 "$BENCH_DIR/scale_setup.py" "http://127.0.0.1:${ports[0]}" "$MANDI" "$CONNS" "$WORK"
 	stop_instances
-	args=("$range" "$WORK/items" "$WORK/tokens")
+	args=("$range" "$WORK/items" "$WORK/tokens" 2)
 else
 	WRK=(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua")
 	WRK_WARM=(wrk -t2 -c50 -d3s -s "$BENCH_DIR/browse.lua")

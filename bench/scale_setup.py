@@ -4,7 +4,7 @@
 Creates a merchant and 100 products with ample stock in both markets through
 the API (OUTDIR/items: "product_id variant_id" lines) and signs one customer
 JWT per shopper with JWT_SECRET, HS256, as `mandi token` does
-(OUTDIR/tokens; running `mandi token` 1,000 times would take minutes).
+(OUTDIR/tokens: "sub jwt" lines; running `mandi token` 1,000 times would take minutes).
 Standard library only."""
 import base64
 import hashlib
@@ -52,7 +52,8 @@ def main(url, mandi, n_users, outdir):
     secret = os.environ["JWT_SECRET"]
     with open(os.path.join(outdir, "tokens"), "w") as f:
         for i in range(n_users):
-            f.write(jwt(secret, "scale-user-%d-%d" % (os.getpid(), i)) + "\n")
+            sub = "scale-user-%d-%d" % (os.getpid(), i)
+            f.write("%s %s\n" % (sub, jwt(secret, sub)))
 
 
 if __name__ == "__main__":
