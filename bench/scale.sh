@@ -7,7 +7,7 @@
 # SCENARIO=browse runs the anonymous browse-only mix (bench/browse.lua).
 # Prints a markdown table: req/s, p50/p90/p99, errors, orders placed, and the
 # load average. Measurements, not tests.
-#   CONNS (1000) DURATION (20s) PRODUCTS (2000) SCENARIO (mixed) BENCH_PG_URL
+#   CONNS (1000) DURATION (20s) PRODUCTS (2000) SCENARIO (mixed) POOL_SPLIT (1) BENCH_PG_URL
 #   (a PostgreSQL to create a scratch database on; default: the test cluster,
 #   started if needed)
 set -euo pipefail
@@ -18,6 +18,9 @@ CONNS=${CONNS:-1000}
 DURATION=${DURATION:-20s}
 PRODUCTS=${PRODUCTS:-2000}
 SCENARIO=${SCENARIO:-mixed}
+# POOL_SPLIT=1: N instances share MANDI_DB_POOL PostgreSQL connections
+# (MANDI_DB_POOL / N each) instead of MANDI_DB_POOL each
+POOL_SPLIT=${POOL_SPLIT:-1}
 WORK=$(mktemp -d /tmp/mandi-scale.XXXX)
 chmod 755 "$WORK"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -67,7 +70,8 @@ start_instances() { # N: start N instances; their ports go to $ports
 	ports=()
 	for _ in $(seq "$1"); do
 		local port; port=$(free_port)
-		PORT=$port "$MANDI" serve >>"$WORK/mandi.log" 2>&1 &
+		PORT=$port MANDI_DB_POOL=$(( POOL_SPLIT ? MANDI_DB_POOL / $1 : MANDI_DB_POOL )) \
+			"$MANDI" serve >>"$WORK/mandi.log" 2>&1 &
 		pids+=($!)
 		ports+=("$port")
 	done
