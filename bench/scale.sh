@@ -1,11 +1,15 @@
 #!/bin/bash
 # bench/scale.sh: the scaled-out deployment under 1,000 concurrent
-# connections. A mixed browse scenario (bench/browse.lua) through nginx
-# (deploy/nginx.conf) to one and then two `mandi serve` instances sharing one
-# PostgreSQL and one Redis, each run on the same seeded catalog.
-# Prints a markdown table: req/s, p50/p90/p99, errors. Measurements, not tests.
-#   CONNS (1000) DURATION (20s) PRODUCTS (2000) BENCH_PG_URL (a PostgreSQL to
-#   create a scratch database on; default: the test cluster, started if needed)
+# connections. A mixed browse/cart/checkout scenario (bench/mixed.lua: 1,000
+# signed-in shoppers browsing, adding to cart and checking out with the
+# sandbox gateway) through nginx (deploy/nginx.conf) to one and then two
+# `mandi serve` instances sharing one PostgreSQL and one Redis.
+# SCENARIO=browse runs the anonymous browse-only mix (bench/browse.lua).
+# Prints a markdown table: req/s, p50/p90/p99, errors, orders placed, and the
+# load average. Measurements, not tests.
+#   CONNS (1000) DURATION (20s) PRODUCTS (2000) SCENARIO (mixed) POOL_SPLIT (1) BENCH_PG_URL
+#   (a PostgreSQL to create a scratch database on; default: the test cluster,
+#   started if needed)
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
@@ -13,6 +17,10 @@ MANDI=${MANDI:-$ROOT/build/mandi}
 CONNS=${CONNS:-1000}
 DURATION=${DURATION:-20s}
 PRODUCTS=${PRODUCTS:-2000}
+SCENARIO=${SCENARIO:-mixed}
+# POOL_SPLIT=1: N instances share MANDI_DB_POOL PostgreSQL connections
+# (MANDI_DB_POOL / N each) instead of MANDI_DB_POOL each
+POOL_SPLIT=${POOL_SPLIT:-1}
 WORK=$(mktemp -d /tmp/mandi-scale.XXXX)
 chmod 755 "$WORK"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -45,6 +53,9 @@ redis_pid=$!
 export CACHE_TYPE=redis REDIS_URL=redis://127.0.0.1:$rport/0 MANDI_ACCESS_LOG=false
 export JWT_SECRET=bench-secret-0123456789abcdef MANDI_DB_POOL=${MANDI_DB_POOL:-16}
 export MANDI_MAX_CONNECTIONS=4096
+# 1,000 shoppers paying from one IP with one test card would trip the fraud
+# velocity rules at once; they are not what is measured
+export FRAUD_VELOCITY_IP=1000000 FRAUD_VELOCITY_USER=1000000 FRAUD_VELOCITY_CARD=1000000
 
 "$MANDI" seed --demo --products "$PRODUCTS" >"$WORK/seed.log" 2>&1
 "$MANDI" jobs run-once >>"$WORK/seed.log" 2>&1
@@ -59,7 +70,8 @@ start_instances() { # N: start N instances; their ports go to $ports
 	ports=()
 	for _ in $(seq "$1"); do
 		local port; port=$(free_port)
-		PORT=$port "$MANDI" serve >>"$WORK/mandi.log" 2>&1 &
+		PORT=$port MANDI_DB_POOL=$(( POOL_SPLIT ? MANDI_DB_POOL / $1 : MANDI_DB_POOL )) \
+			"$MANDI" serve >>"$WORK/mandi.log" 2>&1 &
 		pids+=($!)
 		ports+=("$port")
 	done
@@ -114,9 +126,22 @@ cpu_ticks() { # PIDS...: user+system CPU ticks of these processes
 	echo "$t"
 }
 
+if [ "$SCENARIO" = mixed ]; then
+	WRK=(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/mixed.lua")
+	WRK_WARM=(wrk -t2 -c50 -d3s -s "$BENCH_DIR/mixed.lua")
+	start_instances 1
+	python3 "$BENCH_DIR/scale_setup.py" "http://127.0.0.1:${ports[0]}" "$MANDI" "$CONNS" "$WORK"
+	stop_instances
+	args=("$range" "$WORK/items" "$WORK/tokens" 2)
+else
+	WRK=(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua")
+	WRK_WARM=(wrk -t2 -c50 -d3s -s "$BENCH_DIR/browse.lua")
+	args=("$range")
+fi
+
 run() { # LABEL URL
 	local out
-	out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$BENCH_DIR/browse.lua" "$2" -- $range | grep -E '^(RESULT|FAILURES)' | tr '\n' ' ')
+	out=$("${WRK[@]}" "$2" -- "${args[@]}" | grep -E '^(RESULT|FAILURES|MIX)' | tr '\n' ' ')
 	echo "$1 $out"
 }
 
@@ -125,23 +150,25 @@ row() { # "LABEL RESULT k=v ..."
 	declare -A v; for kv in "$@"; do [[ $kv == *=* ]] && v[${kv%%=*}]=${kv#*=}; done
 	local errs=$(( v[non2xx] + v[connect] + v[read] + v[write] + v[timeout] ))
 	local cpu_us=$(( cpu_used * 1000000 / $(getconf CLK_TCK) / (v[requests] > 0 ? v[requests] : 1) ))
-	echo "| $label | ${v[rps]} | ${v[p50_ms]} | ${v[p90_ms]} | ${v[p99_ms]} | ${v[requests]} | $errs (non-2xx ${v[non2xx]}, connect ${v[connect]}, read ${v[read]}, timeout ${v[timeout]}) | $cpu_us |"
+	echo "| $label | ${v[rps]} | ${v[p50_ms]} | ${v[p90_ms]} | ${v[p99_ms]} | ${v[requests]} | $errs (non-2xx ${v[non2xx]}, connect ${v[connect]}, read ${v[read]}, timeout ${v[timeout]}) | ${v[orders]:-—} | $cpu_us | $load |"
 }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores; wrk -t2 -c$CONNS -d$DURATION, mixed browse (bench/browse.lua), $PRODUCTS products, PostgreSQL + Redis"
-echo "| setup | req/s | p50 ms | p90 ms | p99 ms | requests | errors | mandi CPU µs/req |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores; ${WRK[*]:0:4}, scenario $SCENARIO (bench/$SCENARIO.lua), $PRODUCTS products, PostgreSQL + Redis; uptime before: $(uptime)"
+echo "| setup | req/s | p50 ms | p90 ms | p99 ms | requests | errors | orders | mandi CPU µs/req | load (1 min, after) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 np=$(free_port)
 for n in 1 2; do
 	start_instances "$n"
 	nginx_start "$np" "${ports[@]}"
 	# warm: first requests fill the caches and the connection pools
-	wrk -t2 -c50 -d3s -s "$BENCH_DIR/browse.lua" "http://127.0.0.1:$np" -- $range >/dev/null
+	"${WRK_WARM[@]}" "http://127.0.0.1:$np" -- "${args[@]}" >/dev/null
 	t0=$(cpu_ticks "${pids[@]}")
 	result=$(run x "http://127.0.0.1:$np")
 	cpu_used=$(( $(cpu_ticks "${pids[@]}") - t0 ))
+	load=$(cut -d' ' -f1 /proc/loadavg)
 	row "nginx → $n instance$([ "$n" = 2 ] && echo s)" $result
-	[[ $result == *FAILURES* ]] && echo "  (${result#*FAILURES })"
+	[[ $result == *FAILURES* ]] && echo "  (FAILURES ${result#*FAILURES })" | sed 's/ MIX.*/)/' 
+	[[ $result == *MIX* ]] && echo "  (${result#*MIX }" | sed 's/ RESULT.*/)/' 
 	nginx_stop
 	stop_instances
 done

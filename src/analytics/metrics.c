@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,126 @@ void metrics_tick(void)
 	if (!metrics_flush(db, time_now()))
 		log_warn("metrics flush failed; deltas kept for the next minute");
 	db_release(db);
+}
+
+/*
+ * Cluster-wide reads. Each instance keeps the current minute in memory, so a
+ * read through a load balancer would see only its own process's unflushed
+ * part. With a shared cache backend (Redis) a reader asks every instance to
+ * flush: it bumps the counter SYNC_KEY; each server's ticker (once a second)
+ * sees the new value, flushes, and records it as its acknowledgement in
+ * analytics_state ("flush_ack:<instance>", also a heartbeat every
+ * SYNC_BEAT_S). The reader waits, at most SYNC_WAIT_US, until every instance
+ * seen in the last SYNC_ALIVE_S has acknowledged, then reads the rows. An
+ * instance that died only costs the reader the wait.
+ */
+#define SYNC_KEY "metrics:flush"
+#define SYNC_WAIT_US (3 * 1000000LL)
+#define SYNC_ALIVE_S 30
+#define SYNC_BEAT_S 10
+
+static int64_t sync_seen = -1, sync_beat;
+
+static int64_t sync_epoch(void)
+{
+	char *v;
+	size_t n;
+	int64_t e = 0;
+	if (cache_shared_get(SYNC_KEY, &v, &n)) {
+		if (!parse_i64n(v, n, 0, INT64_MAX, &e))
+			e = 0;
+		free(v);
+	}
+	return e;
+}
+
+/* Record that this instance has flushed everything up to the request epoch
+ * (never lowering it: the ticker may have read an older epoch). */
+static bool sync_ack(struct db *db, int64_t epoch, int64_t now)
+{
+	char name[128];
+	snprintf(name, sizeof(name), "flush_ack:%s", jobs_holder());
+	return db_exec(db,
+		       "INSERT INTO analytics_state (name, value, updated_at) VALUES ($1, $2, $3) "
+		       "ON CONFLICT (name) DO UPDATE SET value = CASE WHEN analytics_state.value > $2 "
+		       "THEN analytics_state.value ELSE $2 END, updated_at = $3",
+		       DBV(DS(name), DI(epoch), DI(now)), NULL) == DB_OK;
+}
+
+void metrics_sync_tick(void)
+{
+	if (!cache_is_shared())
+		return;
+	int64_t e = sync_epoch(), now = time_now();
+	if (e == sync_seen && now - sync_beat < SYNC_BEAT_S)
+		return;
+	struct db *db = db_acquire();
+	bool ok = e == sync_seen || metrics_flush(db, now);
+	if (ok && sync_ack(db, e, now)) {
+		sync_seen = e;
+		sync_beat = now;
+	}
+	db_release(db);
+}
+
+bool metrics_flush_cluster(struct db *db, int64_t now, bool *cluster)
+{
+	*cluster = false;
+	if (!metrics_flush(db, now))
+		return false;
+	if (!cache_is_shared())
+		return true;
+	int64_t e = cache_incr("shared:" SYNC_KEY, 7 * 86400);
+	if (e < 0 || !sync_ack(db, e, now))
+		return true; /* Redis unreachable: this instance's numbers only */
+	int64_t deadline = time_mono_us() + SYNC_WAIT_US;
+	for (;;) {
+		int64_t behind = 0;
+		if (db_scalar(db, &behind, 0,
+			      "SELECT COUNT(*) FROM analytics_state WHERE name LIKE 'flush_ack:%' "
+			      "AND updated_at >= $1 AND value < $2",
+			      DBV(DI(now - SYNC_ALIVE_S), DI(e))) != DB_OK)
+			return true;
+		if (behind == 0) {
+			*cluster = true;
+			return true;
+		}
+		if (time_mono_us() >= deadline) {
+			log_warn("metrics: %lld instance(s) did not flush within %lld ms", (long long)behind,
+				 SYNC_WAIT_US / 1000);
+			return true;
+		}
+		usleep(20 * 1000);
+	}
+}
+
+int metrics_cache_totals(struct db *db, struct cache_stats *out, int max)
+{
+	struct cache_stats own[CACHE_MAX_NAMES];
+	int nown = cache_stats(own, CACHE_MAX_NAMES);
+	struct db_res r;
+	if (db_query(db, &r,
+		     "SELECT cache_name, SUM(hits), SUM(misses), SUM(evictions) FROM cache_metrics "
+		     "GROUP BY cache_name ORDER BY cache_name",
+		     DBV0) != DB_OK)
+		return -1;
+	int n = 0;
+	for (int i = 0; i < r.nrows && n < max; i++, n++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		snprintf(out[n].name, sizeof(out[n].name), "%s", db_text(&r, i, 0));
+		out[n].hits = db_int(&r, i, 1);
+		out[n].misses = db_int(&r, i, 2);
+		out[n].evictions = db_int(&r, i, 3);
+		/* what a cache holds is the backend's: per process for memory, not
+		 * tracked per name in Redis */
+		for (int k = 0; k < nown; k++)
+			if (strcmp(own[k].name, out[n].name) == 0) {
+				out[n].entries = own[k].entries;
+				out[n].bytes = own[k].bytes;
+			}
+	}
+	db_res_free(&r);
+	return n;
 }
 
 /* Prometheus label values escape backslash, quote and newline. */

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cache/cache.h"
+
 #include "core/buf.h"
 
 struct db;
@@ -40,6 +42,19 @@ bool metrics_hist_add(int64_t hist[METRICS_BUCKETS], const char *text);
  * kept for the next flush. Returns false on error.
  */
 bool metrics_flush(struct db *db, int64_t now);
+/**
+ * Flush this process and, with a shared cache backend (several instances
+ * behind a load balancer), have every live instance flush too, waiting at
+ * most 3 s; *cluster says whether every instance did (the rows then hold
+ * every request so far). False only when this process could not flush.
+ */
+bool metrics_flush_cluster(struct db *db, int64_t now, bool *cluster);
+/** Per-second server hook: flush when a reader asked every instance to
+ * (metrics_flush_cluster), and keep this instance's heartbeat. */
+void metrics_sync_tick(void);
+/** Hits, misses and evictions per named cache summed over every instance's
+ * flushed rows (entries and bytes: this process's). Returns the count or -1. */
+int metrics_cache_totals(struct db *db, struct cache_stats *out, int max);
 /** Flush when a minute has passed since the last flush (server tick). */
 void metrics_tick(void);
 

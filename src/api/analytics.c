@@ -128,8 +128,9 @@ static void performance_metrics(struct req *r)
 	if (!query_int_or_400(r, "hours", 1, 720, 24, &hours))
 		return;
 	int64_t now = time_now();
-	/* this process' last partial minute, so a read sees every request so far */
-	if (!metrics_flush(req_db(r), now)) {
+	/* every instance's last partial minute, so a read sees every request so far */
+	bool cluster;
+	if (!metrics_flush_cluster(req_db(r), now, &cluster)) {
 		reply_error(r, MERR_UNAVAILABLE, NULL, "could not write pending metrics");
 		return;
 	}
@@ -138,6 +139,7 @@ static void performance_metrics(struct req *r)
 	struct jw w;
 	reply_begin(r, &w);
 	jw_obj(&w);
+	jw_kstr(&w, "scope", cluster ? "cluster" : "instance");
 	jw_kint(&w, "hours", hours);
 	jw_time(&w, "since", since);
 	jw_key(&w, "data");
@@ -263,12 +265,19 @@ static void performance_record(struct req *r)
 static void cache_metrics(struct req *r)
 {
 	int64_t now = time_now();
-	if (!metrics_flush(req_db(r), now)) {
+	bool cluster;
+	if (!metrics_flush_cluster(req_db(r), now, &cluster)) {
 		reply_error(r, MERR_UNAVAILABLE, NULL, "could not snapshot cache metrics");
 		return;
 	}
+	/* several instances: the sum of everyone's flushed counters; one: its own */
 	struct cache_stats st[CACHE_MAX_NAMES];
-	int n = cache_stats(st, CACHE_MAX_NAMES);
+	int n = cluster ? metrics_cache_totals(req_db(r), st, CACHE_MAX_NAMES)
+			: cache_stats(st, CACHE_MAX_NAMES);
+	if (n < 0) {
+		reply_error(r, MERR_INTERNAL, NULL, NULL);
+		return;
+	}
 	int64_t th = 0, tm = 0;
 	struct jw w;
 	reply_begin(r, &w);
@@ -276,6 +285,7 @@ static void cache_metrics(struct req *r)
 	jw_kstr(&w, "backend", cache_backend_name());
 	jw_kstr(&w, "status", cache_status());
 	jw_kstr(&w, "instance", jobs_holder());
+	jw_kstr(&w, "scope", cluster ? "cluster" : "instance");
 	jw_key(&w, "data");
 	jw_arr(&w);
 	for (int i = 0; i < n; i++) {

@@ -13,6 +13,8 @@
 #include "catalog/search.h"
 #include "core/cursor.h"
 #include "core/log.h"
+#include "integration/client.h"
+#include "integration/personalize.h"
 
 #define LISTING_TTL 60
 #define SEARCH_MAX_LEN SEARCH_LOG_QUERY_MAX
@@ -261,6 +263,25 @@ out:
 	buf_free(&key);
 }
 
+/* {"source", "fallback_reason"} of one service, as the other integration
+ * endpoints report theirs. */
+static void write_source(struct jw *w, const char *key, const char *source, const char *why)
+{
+	jw_key(w, key);
+	jw_obj(w);
+	jw_kstr(w, "source", source);
+	jw_kstr_or_null(w, "fallback_reason", why);
+	jw_obj_end(w);
+}
+
+/*
+ * The stored recommendations, re-ranked by the caller's WS1 preferences and
+ * blended with WS2's suggestions when those services answer. "source" is
+ * what shaped the list last ("ai", "preferences" or "stored"), "sources" all
+ * that did, "fallback_reason" why a configured service added nothing, and
+ * "preferences" / "ai" say the same per service. Only an answer that no
+ * service could have changed (none configured for this caller) is cached.
+ */
 static void recommendations(struct req *r)
 {
 	int64_t id, limit;
@@ -269,27 +290,23 @@ static void recommendations(struct req *r)
 	const struct market *mk = market_or_400(r, req_query(r, "market"), true);
 	if (!mk || !query_int_or_400(r, "limit", 1, RECOMMEND_PER_PRODUCT, 8, &limit))
 		return;
+	const char *user = r->auth.authenticated ? r->auth.sub : NULL;
+	bool cacheable = !svc_configured(SVC_AI) && !(user && svc_configured(SVC_USER));
 	char key[64];
 	snprintf(key, sizeof(key), "%lld:%s:%lld", (long long)id, mk->code, (long long)limit);
-	if (serve_cached(r, "recommend", key))
+	if (cacheable && serve_cached(r, "recommend", key))
 		return;
-	struct db *db = req_db_read(r);
-	struct listing_item *self;
-	if (listing_by_ids(db, &r->a, mk->id, &id, 1, &self) != 1) {
-		reply_error(r, MERR_NOT_FOUND, NULL, "no such product in this market");
-		return;
-	}
-	struct recommendation *rec;
-	int n = recommend_read(db, &r->a, id, mk->id, (int)limit, &rec);
-	int64_t *ids = arena_alloc(&r->a, sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
-	for (int i = 0; i < n; i++)
-		ids[i] = rec[i].product_id;
-	struct listing_item *items;
-	int ni = n < 0 ? -1 : listing_by_ids(db, &r->a, mk->id, ids, n, &items);
-	if (ni < 0) {
-		reply_error(r, MERR_INTERNAL, NULL, NULL);
+	struct personal_recs pr;
+	enum merr e = personalize_recommendations(req_db_read(r), &r->a, mk, id, user, (int)limit, &pr);
+	if (e != MERR_OK) {
+		reply_error(r, e, NULL, e == MERR_NOT_FOUND ? "no such product in this market" : NULL);
 		return;
 	}
+	bool prefs_used = strcmp(pr.prefs.source, "user_service") == 0;
+	const char *prefs_why = pr.prefs.fallback_reason;
+	/* an anonymous caller or a user WS1 does not know is not a failure */
+	bool prefs_failed = prefs_why && strcmp(prefs_why, "not_signed_in") != 0 &&
+			    strcmp(prefs_why, "no_preferences") != 0;
 	struct jw w;
 	reply_begin(r, &w);
 	jw_obj(&w);
@@ -297,27 +314,49 @@ static void recommendations(struct req *r)
 	jw_kstr(&w, "market", mk->code);
 	jw_key(&w, "data");
 	jw_arr(&w);
-	/* items come back in rec's order, minus any that left the market meanwhile */
-	for (int i = 0, k = 0; i < ni; i++) {
-		while (k < n && rec[k].product_id != items[i].id)
-			k++;
-		if (k == n)
-			break;
+	for (int i = 0; i < pr.n; i++) {
+		const struct personal_rec *c = &pr.recs[i];
 		jw_obj(&w);
-		item_fields(&w, &items[i], mk);
-		jw_kstr(&w, "reason", rec[k].reason);
-		jw_kint(&w, "score", rec[k].score);
+		item_fields(&w, &c->item, mk);
+		jw_kstr(&w, "reason", c->reason);
+		if (c->from_ai)
+			jw_kreal(&w, "score", c->score);
+		else
+			jw_kint(&w, "score", (int64_t)c->score);
+		if (prefs_used) {
+			jw_key(&w, "matched");
+			jw_arr(&w);
+			for (int b = 0; personalize_match_name(b); b++)
+				if (c->matched & (1u << b))
+					jw_str(&w, personalize_match_name(b));
+			jw_arr_end(&w);
+		}
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
 	jw_knull(&w, "next_cursor");
+	jw_kstr(&w, "source", pr.ai_blended ? "ai" : prefs_used ? "preferences" : "stored");
+	jw_kstr_or_null(&w, "fallback_reason",
+			pr.ai_fallback_reason ? pr.ai_fallback_reason : prefs_failed ? prefs_why : NULL);
+	jw_key(&w, "sources");
+	jw_arr(&w);
+	if (pr.n > pr.ai_blended)
+		jw_str(&w, "stored");
+	if (prefs_used)
+		jw_str(&w, "preferences");
+	if (pr.ai_blended)
+		jw_str(&w, "ai");
+	jw_arr_end(&w);
+	write_source(&w, "preferences", pr.prefs.source, prefs_why);
+	write_source(&w, "ai", pr.ai_source, pr.ai_fallback_reason);
 	jw_obj_end(&w);
 	reply_end(r, 200);
-	cache_set("recommend", key, r->out.p, r->out.len, LISTING_TTL);
+	if (cacheable)
+		cache_set("recommend", key, r->out.p, r->out.len, LISTING_TTL);
 }
 
 const struct route routes_catalog_browse[] = {
-	{"GET", "/api/catalog/recommendations/{product_id}", recommendations, ROLE_PUBLIC, RF_NONE, "Recommendations for a product in a market"},
+	{"GET", "/api/catalog/recommendations/{product_id}", recommendations, ROLE_PUBLIC, RF_AUTH_OPTIONAL, "Recommendations for a product in a market, personalised by WS1 and blended with WS2 when they answer"},
 	{"GET", "/api/catalog/products", list_products, ROLE_PUBLIC, RF_NONE, "Product listing with filters, sorts and cursor pages"},
 	{"GET", "/api/catalog/search", search, ROLE_PUBLIC, RF_NONE, "Ranked full-text product search with facets"},
 	{0},

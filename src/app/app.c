@@ -28,6 +28,7 @@ static void tick(void)
 {
 	jobs_tick();
 	metrics_tick();
+	metrics_sync_tick();
 	db_maintain();
 }
 

@@ -114,6 +114,29 @@ int64_t cache_incr(const char *key, int ttl_s)
 	return backend->incr(key, ttl_s);
 }
 
+bool cache_is_shared(void)
+{
+	return backend && backend->incr;
+}
+
+bool cache_shared_get(const char *key, char **val, size_t *len)
+{
+	if (!cache_is_shared())
+		return false;
+	char k[512];
+	snprintf(k, sizeof(k), "shared:%s", key);
+	return backend->get(k, val, len);
+}
+
+void cache_shared_set(const char *key, const void *val, size_t len, int ttl_s)
+{
+	if (!cache_is_shared())
+		return;
+	char k[512];
+	snprintf(k, sizeof(k), "shared:%s", key);
+	backend->set(k, val, len, ttl_s, -1);
+}
+
 void cache_note_eviction(int idx, size_t bytes)
 {
 	(void)bytes;

@@ -52,6 +52,17 @@ void cache_clear(const char *cache);
 /** Add one to a counter shared by every instance (rate limits); -1 when the
  * backend has no shared counters or cannot be reached right now. */
 int64_t cache_incr(const char *key, int ttl_s);
+/**
+ * Records shared by every instance (idempotent answers): a plain key with a
+ * TTL, outside the named caches (no generation, no hit/miss counters). Only
+ * with a shared backend (CACHE_TYPE=redis); with a process-local one or an
+ * unreachable Redis, get is a miss and set does nothing, so callers keep the
+ * database as the source of truth. *val is malloc'ed on a hit.
+ */
+bool cache_shared_get(const char *key, char **val, size_t *len);
+void cache_shared_set(const char *key, const void *val, size_t len, int ttl_s);
+/** Whether the backend is shared by every instance (has shared records and counters). */
+bool cache_is_shared(void);
 /** Counters per named cache; returns how many were written. */
 int cache_stats(struct cache_stats *out, int max);
 /** Record an eviction for the cache with index idx (called by backends). */

@@ -176,23 +176,25 @@ static bool store(struct db *db, int64_t market_id, const struct item *self, con
 		return false;
 	if (!nt)
 		return true;
+	/* the product, market and time are shared by every row: 3 + 3 per row
+	 * parameters keeps a full list well under the drivers' limits */
 	char sql[2048];
-	struct db_val p[RECOMMEND_PER_PRODUCT * 6];
+	struct db_val p[3 + RECOMMEND_PER_PRODUCT * 3];
 	int len = snprintf(sql, sizeof(sql),
 			   "INSERT INTO product_recommendations (product_id, market_id, recommended_id, score, "
 			   "reason, computed_at) VALUES ");
+	p[0] = DI(self->id);
+	p[1] = DI(market_id);
+	p[2] = DI(now);
 	for (int k = 0; k < nt; k++) {
-		int b = k * 6;
-		len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s($%d, $%d, $%d, $%d, $%d, $%d)",
-				k ? ", " : "", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6);
-		p[b] = DI(self->id);
-		p[b + 1] = DI(market_id);
-		p[b + 2] = DI(it[top[k].idx].id);
-		p[b + 3] = DI(top[k].score);
-		p[b + 4] = DS(reason_names[top[k].why]);
-		p[b + 5] = DI(now);
+		int b = 3 + k * 3;
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s($1, $2, $%d, $%d, $%d, $3)",
+				k ? ", " : "", b + 1, b + 2, b + 3);
+		p[b] = DI(it[top[k].idx].id);
+		p[b + 1] = DI(top[k].score);
+		p[b + 2] = DS(reason_names[top[k].why]);
 	}
-	return db_exec(db, sql, p, nt * 6, NULL) == DB_OK;
+	return db_exec(db, sql, p, 3 + nt * 3, NULL) == DB_OK;
 }
 
 static bool refresh_market(struct db *db, int64_t market_id, int64_t now)

@@ -160,8 +160,10 @@ static struct pg_stmt *prepared(struct pg_conn *pc, const char *sql, const struc
 
 static int run(struct pg_conn *pc, const char *sql, const struct db_val *p, int n, struct db_res *res)
 {
-	if (n > MAX_PARAMS)
+	if (n > MAX_PARAMS) {
+		log_error("postgresql: %d parameters (at most %d) in: %.200s", n, MAX_PARAMS, sql);
 		return DB_ERROR;
+	}
 	char numbuf[MAX_PARAMS][32];
 	const char *values[MAX_PARAMS];
 	unsigned types[MAX_PARAMS];

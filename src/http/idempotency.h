@@ -5,6 +5,11 @@
  * with the same hash waits for that row to be done and replays its status
  * and body; a different hash gets 409 idempotency_conflict. Server errors
  * (5xx) are not remembered, so the client may retry them.
+ *
+ * With CACHE_TYPE=redis a completed key's answer is also a shared record in
+ * Redis, so a replay (or a reused key's 409) on any instance is answered
+ * without touching the database; first requests, duplicates in flight and
+ * a down Redis go through the rows as above.
  */
 #ifndef MANDI_IDEMPOTENCY_H
 #define MANDI_IDEMPOTENCY_H

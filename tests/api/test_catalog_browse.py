@@ -190,7 +190,6 @@ def test_search_cache_invalidated_by_write(s):
     assert expect(s.get(url), 200)["total"] == 0
 
 
-@harness.per_instance("named-cache counters are kept per process")
 def test_named_caches_count_hits_and_misses(s):
     mid, tok = make_merchant(s)
     p = create(s, tok, mid)

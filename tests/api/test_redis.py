@@ -5,11 +5,13 @@ comes back. Starts its own redis-server on a free port."""
 import atexit
 import shutil
 import subprocess
+import threading
 import time
 
 import harness
 from harness import expect, uniq
 from platform_fixtures import merchant, product
+import payments_util
 
 SHARED_SERVER = False
 
@@ -208,6 +210,87 @@ def test_invalidations_lost_during_an_outage_are_replayed(db):
             r = trending(srv)
             assert r.json["data"][0]["id"] == second, (srv.port, r)
         assert "bumped" in a.logs() + b.logs()
+    finally:
+        a.stop()
+        b.stop()
+
+
+VISA = {"gateway": "stripe", "token": "tok_visa"}
+
+
+def orders_of(db, user):
+    return int(db.sql("SELECT COUNT(*) FROM orders WHERE user_id = '%s'" % user)[0][0])
+
+
+def test_idempotent_replay_is_answered_from_redis(db):
+    a, b = pair(db)
+    try:
+        pv = payments_util.product(a)
+        user, key = uniq("u"), uniq("k")
+        first = payments_util.buy(a, user, "US", VISA, key=key, pv=pv)
+        expect(first, 201)
+        prefix = a.env["REDIS_KEY_PREFIX"]
+        assert REDIS.cli("--scan", "--pattern", prefix + "shared:idem:*") != ""
+        # the database forgets the key: only Redis can still answer the replay
+        db.sql("DELETE FROM idempotency_keys WHERE idem_key = '%s'" % key)
+        for srv in (b, a):
+            r = payments_util.buy(srv, user, "US", VISA, key=key, pv=pv)
+            assert r.status == 201 and r.body == first.body, r
+            assert r.headers.get("idempotent-replayed") == "true"
+        # the same key for another request: 409, also from Redis alone
+        r = payments_util.buy(b, user, "US", VISA, key=key, quantity=2, pv=pv)
+        expect(r, 409, "idempotency_conflict")
+        assert orders_of(db, user) == 1
+        assert int(db.sql("SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = '%s'" % key)[0][0]) == 0
+        # another user's same key is another key
+        other = uniq("u")
+        expect(payments_util.buy(b, other, "US", VISA, key=key, pv=pv), 201)
+        assert orders_of(db, other) == 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_concurrent_duplicates_on_two_instances_act_once(db):
+    a, b = pair(db)
+    try:
+        pv = payments_util.product(a)
+        user, key = uniq("u"), uniq("k")
+        results = [None] * 8
+        go = threading.Event()
+
+        def one(i):
+            go.wait()
+            results[i] = payments_util.buy((a, b)[i % 2], user, "US", VISA, key=key, pv=pv)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join()
+        assert all(r.status == 201 for r in results), results
+        assert len({r.json["order_number"] for r in results}) == 1
+        assert orders_of(db, user) == 1
+        assert sum(r.headers.get("idempotent-replayed") == "true" for r in results) == 7
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_idempotency_without_redis_uses_the_database(db):
+    """Redis configured but unreachable: replays and conflicts come from the rows."""
+    a, b = pair(db, REDIS_URL="redis://127.0.0.1:%d/0" % harness.free_port())
+    try:
+        pv = payments_util.product(a)
+        user, key = uniq("u"), uniq("k")
+        first = expect(payments_util.buy(a, user, "US", VISA, key=key, pv=pv), 201)
+        r = payments_util.buy(b, user, "US", VISA, key=key, pv=pv)
+        assert r.status == 201 and r.json == first and r.headers.get("idempotent-replayed") == "true"
+        expect(payments_util.buy(b, user, "US", VISA, key=key, quantity=2, pv=pv), 409,
+               "idempotency_conflict")
+        assert orders_of(db, user) == 1
+        assert expect(a.get("/health"), 200)["cache"]["status"] == "degraded"
     finally:
         a.stop()
         b.stop()
