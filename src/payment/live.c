@@ -152,6 +152,11 @@ bool live_call(const char *method, const char *url, const char *auth, const char
 			out->json = json_loadb(resp.p, resp.len, 0, NULL);
 	} else {
 		snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
+		/* bytes of the request written: nothing written means the
+		 * gateway cannot have seen it (connect refused or timed out) */
+		long sent = 0;
+		curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+		out->maybe_sent = sent > 0;
 	}
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);

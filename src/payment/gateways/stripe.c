@@ -182,12 +182,37 @@ static enum gw_outcome live_authorise(const struct gw_req *q, struct gw_res *out
 	live_form_free(&f);
 	out->live = true;
 	enum gw_outcome o = live_outcome(&r, out);
+	/* the PaymentIntent may exist and be confirmed: only a retry with the
+	 * same Idempotency-Key can tell (stripe_reconcile) */
+	if (r.status == 0 && r.maybe_sent && q->idempotency_key) {
+		gw_decline(out, "", "The gateway did not answer in time.");
+		o = GW_UNKNOWN;
+	}
+	/* Stripe is still working on the first request with this key */
+	const char *code = json_string_value(json_object_get(json_object_get(r.json, "error"), "code"));
+	if (r.status == 409 && code && strcmp(code, "idempotency_key_in_use") == 0)
+		o = GW_UNKNOWN;
 	const struct test_token *tt = find_token(t);
 	gw_copy(out->brand, sizeof(out->brand), tt ? tt->brand : "card");
 	gw_copy(out->last4, sizeof(out->last4), tt ? tt->last4 : "");
 	gw_fingerprint(out->fingerprint, sizeof(out->fingerprint), "stripe", t);
 	live_resp_free(&r);
 	return o;
+}
+
+/*
+ * Stripe keeps the result of a request with an Idempotency-Key for 24 hours:
+ * sending the same PaymentIntent request with the same key again returns
+ * the original outcome (succeeded, the decline, …) without charging twice,
+ * and, when the first request never reached Stripe, makes it now. So
+ * reconciling is repeating the request.
+ */
+enum gw_outcome stripe_reconcile(const struct gw_req *q, const char *ref, struct gw_res *out)
+{
+	(void)ref;
+	if (!stripe_live() || !q->idempotency_key)
+		return gw_decline(out, "processing_error", "Stripe is not configured for live payments."), GW_ERROR;
+	return live_authorise(q, out);
 }
 
 /* --- sandbox ---------------------------------------------------------------- */
@@ -366,4 +391,5 @@ const struct gateway gw_stripe = {
 	.signature_header = "Stripe-Signature",
 	.health = health,
 	.is_live = stripe_live,
+	.reconcile = stripe_reconcile,
 };
