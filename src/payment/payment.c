@@ -530,7 +530,9 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 			.description = c->description,
 		};
 		int64_t g0 = time_mono_us();
+		db_suspend(db); /* no database connection held while the gateway thinks */
 		o = rv.gw->authorise(&q, &res);
+		db_resume(db);
 		gw_us = time_mono_us() - g0;
 		called = true;
 		if (o == GW_INVALID) {
@@ -780,7 +782,9 @@ enum merr payment_refund(struct db *db, int64_t transaction_id, int64_t amount, 
 		       MERR_VALIDATION;
 	const struct gateway *gw = gateway_find(t.gateway);
 	struct gw_res res = {0};
+	db_suspend(db);
 	enum gw_outcome o = gw ? gw->refund(t.gateway_ref, amount, t.currency, idempotency_key, &res) : GW_ERROR;
+	db_resume(db);
 	if (o != GW_CAPTURED) {
 		if (db_exec(db,
 			    "UPDATE payment_transactions SET refunded = refunded - $1, updated_at = $2 WHERE id = $3",
