@@ -40,6 +40,7 @@ class FakeGateway:
         self.razorpay = razorpay
         self.delay = 0.0
         self.fail = False
+        self.connections = 0    # TCP connections accepted (keep-alive reuse shows here)
         self.hang = 0.0
         self.drop = 0.0
         self.hang_path = ""
@@ -69,6 +70,11 @@ class FakeGateway:
 
             def log_message(self, *a):
                 pass
+
+            def setup(self):
+                super().setup()
+                with fake.lock:
+                    fake.connections += 1
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
@@ -278,4 +284,6 @@ if __name__ == "__main__":
         while True:
             time.sleep(3600)
     finally:
+        print("fake gateway: %d requests over %d connections" % (len(f.requests), f.connections),
+              file=sys.stderr, flush=True)
         f.stop()
