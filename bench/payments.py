@@ -109,6 +109,29 @@ def run_wrk(s, pvs, connections, seconds, token="tok_visa"):
     return out
 
 
+FAKE_WRK = """
+wrk.method = "POST"
+wrk.body = "amount=4999&currency=usd&confirm=true&capture_method=automatic&payment_method_data[card][token]=tok_visa"
+wrk.headers["Authorization"] = "Bearer %s"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+"""
+
+
+def fake_alone(url, key, connections, seconds=5):
+    """The fake gateway by itself under the same concurrency: what a
+    payment's gateway_us cannot go below on this machine."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(FAKE_WRK % key)
+    try:
+        out = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency", "-s", f.name,
+                              url + "/v1/payment_intents"], capture_output=True, text=True,
+                             timeout=seconds + 60).stdout
+    finally:
+        os.unlink(f.name)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", default="sqlite", choices=["sqlite", "pg"])
@@ -150,6 +173,10 @@ def main():
     fake = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "api", "fake_gateway.py"),
                              str(a.delay)], stdout=subprocess.PIPE, text=True)
     fake_url = fake.stdout.readline().strip()
+    if a.wrk_seconds:
+        print("\nthe fake gateway alone (+%d ms) from wrk, %d connections, load %.1f:" % (
+            a.delay * 1000, a.concurrency, os.getloadavg()[0]))
+        print(fake_alone(fake_url, FakeGateway().stripe_key, a.concurrency))
     db = harness.Database(a.driver)
     env = dict(QUIET, STRIPE_SECRET_KEY=FakeGateway().stripe_key, STRIPE_API_BASE=fake_url,
                MANDI_DB_POOL=str(a.pool))
