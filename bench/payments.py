@@ -9,7 +9,7 @@
    after --delay seconds, --concurrency clients paying at once; reports the
    request latency (gateway included) and our own time.
 
-Usage: bench/payments.py [--driver sqlite|pg] [--payments N] [--concurrency C] [--delay S]
+Usage: bench/payments.py [--driver sqlite|pg] [--payments N] [--concurrency C] [--delay S] [--wrk-seconds T]
 (--driver pg needs MANDI_TEST_PG_URL.)"""
 import argparse
 import os
@@ -77,6 +77,61 @@ def row(name, xs):
                                                      max(xs) if xs else 0)
 
 
+WRK_SCRIPT = """
+local bodies = {%s}
+local n = 0
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/api/checkout/express", headers, bodies[(n %% #bodies) + 1])
+end
+"""
+
+
+def run_wrk(s, pvs, connections, seconds, token="tok_visa"):
+    """The same checkouts from wrk (C, epoll): the latency without a Python
+    client's threads and GIL in it. Returns wrk's report."""
+    import json
+    import tempfile
+    user = "bench-wrk-%d" % time.time_ns()
+    bodies = [json.dumps({"market": "US", "product_id": pv[0], "variant_id": pv[1], "quantity": 1,
+                          "payment": {"gateway": "stripe", "token": token},
+                          "shipping_address": ADDRESSES["US"]}) for pv in pvs]
+    lua = WRK_SCRIPT % (", ".join("[[%s]]" % b for b in bodies), s.token(user))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(lua)
+    try:
+        out = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency",
+                              "-s", f.name, "http://127.0.0.1:%d" % s.port],
+                             capture_output=True, text=True, timeout=seconds + 60).stdout
+    finally:
+        os.unlink(f.name)
+    return out
+
+
+FAKE_WRK = """
+wrk.method = "POST"
+wrk.body = "amount=4999&currency=usd&confirm=true&capture_method=automatic&payment_method_data[card][token]=tok_visa"
+wrk.headers["Authorization"] = "Bearer %s"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+"""
+
+
+def fake_alone(url, key, connections, seconds=5):
+    """The fake gateway by itself under the same concurrency: what a
+    payment's gateway_us cannot go below on this machine."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(FAKE_WRK % key)
+    try:
+        out = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency", "-s", f.name,
+                              url + "/v1/payment_intents"], capture_output=True, text=True,
+                             timeout=seconds + 60).stdout
+    finally:
+        os.unlink(f.name)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", default="sqlite", choices=["sqlite", "pg"])
@@ -85,7 +140,11 @@ def main():
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--live-payments", type=int, default=200)
     ap.add_argument("--delay", type=float, default=0.3)
-    ap.add_argument("--pool", type=int, default=64, help="MANDI_DB_POOL for the live phase")
+    ap.add_argument("--pool", type=int, default=16,
+                    help="MANDI_DB_POOL for the live phase (16, the default: a payment waiting on "
+                         "the gateway lends its connection back)")
+    ap.add_argument("--wrk-seconds", type=int, default=10,
+                    help="then the live phase again from wrk for this long (0: skip)")
     ap.add_argument("--products", type=int, default=50,
                     help="distinct products bought (1: every payment on one stock row)")
     a = ap.parse_args()
@@ -114,6 +173,10 @@ def main():
     fake = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "api", "fake_gateway.py"),
                              str(a.delay)], stdout=subprocess.PIPE, text=True)
     fake_url = fake.stdout.readline().strip()
+    if a.wrk_seconds:
+        print("\nthe fake gateway alone (+%d ms) from wrk, %d connections, load %.1f:" % (
+            a.delay * 1000, a.concurrency, os.getloadavg()[0]))
+        print(fake_alone(fake_url, FakeGateway().stripe_key, a.concurrency))
     db = harness.Database(a.driver)
     env = dict(QUIET, STRIPE_SECRET_KEY=FakeGateway().stripe_key, STRIPE_API_BASE=fake_url,
                MANDI_DB_POOL=str(a.pool))
@@ -130,6 +193,14 @@ def main():
         print("| live throughput | %d | %.0f payments/s | | | errors %d |" % (len(lat), len(lat) / wall, len(errors)))
         if errors:
             print("first error: %r" % (errors[0],))
+        if a.wrk_seconds:
+            first = max_id(db)
+            print("\nlive from wrk, %d connections, %d s, load %.1f:" % (a.concurrency, a.wrk_seconds,
+                                                                        os.getloadavg()[0]))
+            print(run_wrk(s, pv, a.concurrency, a.wrk_seconds))
+            own, gw = own_times(db, first)
+            print(row("wrk: gateway time (gateway_us)", gw))
+            print(row("wrk: our time per payment (processing_us)", own))
     finally:
         s.stop()
         db.drop()

@@ -138,7 +138,7 @@ static void checkout_complete_h(struct req *r)
 	} else {
 		analytics_record_purchase(req_db(r), o.user_id, o.market->id, o.order_number,
 					  o.totals.total, o.market->currency);
-		reply_order(r, &o, 201);
+		reply_order(r, &o, o.payment_unconfirmed ? 202 : 201);
 		order_free(&o);
 	}
 	checkout_free(&s);
@@ -176,7 +176,7 @@ static void checkout_express_h(struct req *r)
 	}
 	analytics_record_purchase(req_db(r), o.user_id, o.market->id, o.order_number, o.totals.total,
 				  o.market->currency);
-	reply_order(r, &o, 201);
+	reply_order(r, &o, o.payment_unconfirmed ? 202 : 201);
 	order_free(&o);
 }
 

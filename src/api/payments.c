@@ -210,6 +210,7 @@ static void write_txn(struct jw *w, const struct pay_txn *t, const struct pay_re
 	kstr_or_null(w, "decline_code", t->decline_code);
 	kstr_or_null(w, "message", t->message);
 	jw_kbool(w, "live", t->live);
+	jw_kbool(w, "reconciling", t->reconciling);
 	if (admin) { /* how risky we thought it was is the operator's business */
 		jw_key(w, "fraud");
 		jw_obj(w);
@@ -312,7 +313,8 @@ static void process_payment(struct req *r)
 	jw_key(&w, "transaction");
 	write_txn(&w, &t, NULL, 0, is_admin(r));
 	jw_obj_end(&w);
-	reply_end(r, 201);
+	/* the gateway did not answer in time: accepted, outcome to follow */
+	reply_end(r, c.status == PAY_UNKNOWN ? 202 : 201);
 }
 
 static void refund(struct req *r)

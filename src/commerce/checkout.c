@@ -593,6 +593,7 @@ static enum merr complete(struct db *db, struct checkout *s, json_t *payment, co
 		.amount = s->totals.total, .idempotency_key = key, .client_ip = ip,
 		.description = number,
 		.shipping_country = json_string_value(json_object_get(addr, "country")),
+		.places_order = true,
 	};
 	if ((rc = payment_validate(db, &c, e)) != MERR_OK)
 		goto out;
@@ -610,7 +611,12 @@ static enum merr complete(struct db *db, struct checkout *s, json_t *payment, co
 		rc = MERR_PAYMENT_DECLINED;
 		goto out;
 	}
+	/* succeeded, pending, or unknown (the gateway timed out): the order is
+	 * placed and holds its stock; an unknown payment is settled by the
+	 * payment_reconcile job, which cancels the order and returns the stock
+	 * if the money turns out not taken */
 	order_from_session(s, &c, number, now, o);
+	o->payment_unconfirmed = c.status == PAY_UNKNOWN;
 	rc = commit_order(db, s, o, e);
 	if (rc != MERR_OK) {
 		/* never keep money for an order that does not exist */

@@ -281,6 +281,12 @@ enum merr order_transition(struct db *db, struct order *o, const char *to, const
 			 o->status, to);
 		return MERR_INVALID_STATE;
 	}
+	/* goods leave only for a payment we know the outcome of */
+	if (strcmp(to, "shipped") == 0 && payment_reconciling(db, o->transaction_id)) {
+		verr_set(e, MERR_INVALID_STATE, "status",
+			 "the order's payment is still being confirmed with the gateway");
+		return MERR_INVALID_STATE;
+	}
 	int64_t now = time_now(), n = 0;
 	enum merr rc = MERR_INTERNAL;
 	verr_set(e, MERR_INTERNAL, NULL, "internal error");
@@ -328,6 +334,43 @@ out:
 	db_rollback(db);
 	if (rc == MERR_OK && strcmp(to, "cancelled") == 0)
 		refund_cancelled(db, o, actor);
+	return rc;
+}
+
+enum merr order_cancel_unpaid(struct db *db, int64_t order_id, const char *note, int64_t now)
+{
+	struct db_res res = {0};
+	struct order o = {0};
+	enum merr rc = MERR_INTERNAL;
+	int64_t n = 0;
+	if (db_query(db, &res, "SELECT order_number FROM orders WHERE id = $1", DBV(DI(order_id))) != DB_OK)
+		goto out;
+	if (res.nrows != 1) {
+		rc = MERR_NOT_FOUND;
+		goto out;
+	}
+	if ((rc = order_get(db, db_text(&res, 0, 0), &o)) != MERR_OK)
+		goto out;
+	rc = MERR_INTERNAL;
+	if (db_exec(db,
+		    "UPDATE orders SET status = CASE WHEN status = 'confirmed' THEN 'cancelled' ELSE status END, "
+		    "payment_status = 'failed', updated_at = $2 WHERE id = $1",
+		    DBV(DI(order_id), DI(now)), NULL) != DB_OK)
+		goto out;
+	if (strcmp(o.status, "confirmed") == 0) {
+		for (int i = 0; i < o.nitems; i++)
+			if (db_exec(db, "UPDATE inventory SET stock = stock + $2, updated_at = $3 WHERE variant_id = $1",
+				    DBV(DI(o.items[i].variant_id), DI(o.items[i].quantity), DI(now)), &n) != DB_OK)
+				goto out;
+		snprintf(o.status, sizeof(o.status), "cancelled");
+		if (order_event_add(db, order_id, "cancelled", note, "system", now) != DB_OK ||
+		    order_notify(db, &o, "order_cancelled", "was cancelled: the payment did not go through") != DB_OK)
+			goto out;
+	}
+	rc = MERR_OK;
+out:
+	db_res_free(&res);
+	order_free(&o);
 	return rc;
 }
 

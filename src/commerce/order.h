@@ -39,6 +39,8 @@ struct order {
 	char *shipping_address;   /**< JSON object text (malloc) */
 	char gateway[24];
 	int64_t transaction_id;   /**< 0 when none */
+	bool payment_unconfirmed; /**< just placed, the gateway did not answer in time: the payment
+				       is pending while it is reconciled (not stored; the API answers 202) */
 	char carrier[64], tracking_number[64];
 	int64_t created_at, updated_at;
 	struct order_item *items; /**< malloc */
@@ -83,6 +85,15 @@ bool order_has_merchant(const struct order *o, int64_t merchant_id);
  */
 enum merr order_transition(struct db *db, struct order *o, const char *to, const char *carrier,
 			   const char *tracking, const char *actor, struct verr *e);
+
+/**
+ * The payment an order was placed with turned out not taken (reconciled
+ * after a gateway timeout): inside the caller's transaction, a confirmed
+ * order becomes cancelled with payment_status failed, its items' stock goes
+ * back, and the customer is told why. An order that moved on meanwhile
+ * (cancelled already, shipped) only gets payment_status failed.
+ */
+enum merr order_cancel_unpaid(struct db *db, int64_t order_id, const char *note, int64_t now);
 
 /** Free what order_get / order_list_user allocated inside o. */
 void order_free(struct order *o);

@@ -58,6 +58,8 @@ struct config {
 	int64_t reservation_ttl;   /**< seconds a checkout holds stock */
 	/* payments (issue 5) */
 	int64_t payment_gateway_timeout_ms;
+	int64_t payment_reconcile_delay_s;  /**< first look at an unknown outcome; doubles */
+	int64_t payment_reconcile_attempts; /**< looks before it is settled as failed */
 	int64_t payment_breaker_window_s;
 	int64_t payment_breaker_min_attempts;
 	int64_t payment_breaker_failure_pct;

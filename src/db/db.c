@@ -116,6 +116,32 @@ static struct db *pool_take(struct pool *p)
 	return db;
 }
 
+void db_suspend(struct db *db)
+{
+	if (!db || !db->conn || db->in_tx)
+		return;
+	/* the pool holds struct db handles: hand it a new one carrying this
+	 * connection, and keep the caller's handle empty until db_resume */
+	struct db *lent = xcalloc(1, sizeof(*lent));
+	*lent = *db;
+	db->conn = NULL;
+	struct pool *p = db->pool;
+	pthread_mutex_lock(&p->mu);
+	p->free[p->nfree++] = lent;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void db_resume(struct db *db)
+{
+	if (!db || db->conn)
+		return;
+	struct db *got = pool_take(db->pool);
+	db->drv = got->drv;
+	db->conn = got->conn;
+	free(got);
+}
+
 struct db *db_acquire(void)
 {
 	return pool_take(&primary);

@@ -44,6 +44,18 @@ static atomic_bool ticker_checkpoints;
  */
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Take write_mu for one autocommit write. Bounded: should a thread ever
+ * write on a second connection while its first holds a transaction, it
+ * falls back to SQLite's busy timeout after 10 s instead of waiting on
+ * itself for ever. */
+static bool lock_writer(void)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	return pthread_mutex_timedlock(&write_mu, &until) == 0;
+}
+
 static bool sq_accepts(const char *url)
 {
 	return strncmp(url, "sqlite:", 7) == 0;
@@ -195,6 +207,10 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 	rc = bind(st, p, n);
 	if (rc != SQLITE_OK)
 		goto out;
+	/* a write outside a transaction (an autocommit INSERT, UPDATE …) needs
+	 * the same single write lock: queue it on write_mu like a transaction
+	 * rather than let it meet SQLITE_BUSY and sleep in the busy handler */
+	bool queued = !sc->writing && !sqlite3_stmt_readonly(st) && lock_writer();
 	int ncols = sqlite3_column_count(st);
 	size_t cap = 0;
 	res->ncols = ncols;
@@ -212,6 +228,8 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 	}
 	if (rc == SQLITE_DONE)
 		res->affected = sqlite3_changes64(sc->db);
+	if (queued)
+		pthread_mutex_unlock(&write_mu);
 out:;
 	int mapped = map_rc(sc->db, rc, sql);
 	sqlite3_reset(st);

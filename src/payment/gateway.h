@@ -26,6 +26,8 @@ enum gw_outcome {
 	GW_DECLINED,   /**< the issuer or wallet said no: not the gateway's fault */
 	GW_ERROR,      /**< the gateway failed (timeout, 5xx, processing error): counts against its health */
 	GW_INVALID,    /**< the input names nothing the gateway knows (unknown token) */
+	GW_UNKNOWN,    /**< a live call timed out or dropped after the request went out:
+			    the gateway may have charged; reconcile() finds out later */
 };
 
 /** One call's input. */
@@ -86,6 +88,15 @@ struct gateway {
 	bool (*health)(void);
 	/** Live mode (a live key configured): gateway_us is the vendor's time. */
 	bool (*is_live)(void);
+	/**
+	 * Find out how an authorise that came to GW_UNKNOWN ended: q is the
+	 * same request (same idempotency key), ref what the gateway had
+	 * already told us (may be ""). Returns the outcome the first call
+	 * would have had (ref, decline code and message in out), or
+	 * GW_UNKNOWN / GW_ERROR while the gateway still cannot say. NULL for
+	 * gateways that never answer GW_UNKNOWN (sandbox only).
+	 */
+	enum gw_outcome (*reconcile)(const struct gw_req *q, const char *ref, struct gw_res *out);
 };
 
 extern const struct gateway gw_stripe, gw_apple_pay, gw_paypal, gw_razorpay, gw_paytm, gw_upi,
@@ -127,6 +138,7 @@ enum gw_outcome stripe_capture(const char *ref, int64_t amount, const char *curr
 enum gw_outcome stripe_refund(const char *ref, int64_t amount, const char *currency,
 			      const char *idempotency_key, struct gw_res *out);
 bool stripe_live(void);
+enum gw_outcome stripe_reconcile(const struct gw_req *q, const char *ref, struct gw_res *out);
 /* Razorpay, shared by UPI (Razorpay processes UPI). */
 enum gw_outcome razorpay_authorise_as(const char *gateway, const struct gw_req *q,
 				      struct gw_res *out);
@@ -138,5 +150,6 @@ bool razorpay_verify_webhook(const char *body, size_t len, const char *signature
 			     const char *event_id, int64_t now, struct gw_event *ev, char *why,
 			     size_t whylen);
 bool razorpay_live(void);
+enum gw_outcome razorpay_reconcile(const struct gw_req *q, const char *ref, struct gw_res *out);
 
 #endif

@@ -27,6 +27,10 @@ struct live_resp {
 	long status;
 	json_t *json;     /**< NULL when the body is not JSON; owned: json_decref */
 	char error[160];  /**< transport error (timeout, refused) when status == 0 */
+	/** status == 0 after the request (or part of it) went out: a timeout
+	 * or a dropped connection, so the gateway may have acted on it. A
+	 * refused or unresolvable connection leaves this false. */
+	bool maybe_sent;
 	int64_t us;       /**< time spent */
 };
 

@@ -441,6 +441,7 @@ static const char *txn_status(enum gw_outcome o)
 	case GW_AUTHORISED:
 		return "review";
 	case GW_PENDING:
+	case GW_UNKNOWN:
 		return "pending";
 	default:
 		return "declined";
@@ -456,6 +457,8 @@ static const char *order_payment_status(enum gw_outcome o, const char *gateway)
 		return "review";
 	case GW_PENDING:
 		return strcmp(gateway, "cod") == 0 ? "cod_pending" : "pending";
+	case GW_UNKNOWN:
+		return "pending";
 	default:
 		return "failed";
 	}
@@ -504,7 +507,16 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 
 	struct gw_res res = {0};
 	enum gw_outcome o;
-	bool called = false;
+	bool called = false, capture = fr.decision == FRAUD_APPROVE;
+	/* every charge carries an idempotency key to the gateway: if the
+	 * call times out, repeating it with the same key is how Stripe tells
+	 * what happened (payment_reconcile_due) */
+	char own_key[48];
+	const char *key = c->idempotency_key;
+	if (!key) {
+		gw_ref(own_key, sizeof(own_key), "mandi");
+		key = own_key;
+	}
 	if (fr.decision == FRAUD_REJECT) {
 		o = gw_decline(&res, "fraud_suspected", "The payment was declined by our risk checks.");
 	} else {
@@ -513,12 +525,14 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 			.currency = c->market->currency,
 			.payment = rv.payment,
 			.amount = c->amount,
-			.capture = fr.decision == FRAUD_APPROVE,
-			.idempotency_key = c->idempotency_key,
+			.capture = capture,
+			.idempotency_key = key,
 			.description = c->description,
 		};
 		int64_t g0 = time_mono_us();
+		db_suspend(db); /* no database connection held while the gateway thinks */
 		o = rv.gw->authorise(&q, &res);
+		db_resume(db);
 		gw_us = time_mono_us() - g0;
 		called = true;
 		if (o == GW_INVALID) {
@@ -543,15 +557,18 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 	gw_copy(c->message, sizeof(c->message), res.message);
 	gw_copy(c->brand, sizeof(c->brand), res.brand);
 	gw_copy(c->last4, sizeof(c->last4), res.last4);
-	c->status = o == GW_CAPTURED ? PAY_SUCCEEDED : (o == GW_PENDING || o == GW_AUTHORISED) ? PAY_PENDING
-											: PAY_DECLINED;
+	c->status = o == GW_CAPTURED				  ? PAY_SUCCEEDED
+		    : (o == GW_PENDING || o == GW_AUTHORISED) ? PAY_PENDING
+		    : o == GW_UNKNOWN			  ? PAY_UNKNOWN
+							  : PAY_DECLINED;
 	c->gateway_us = gw_us;
 	c->processing_us = time_mono_us() - t0 - gw_us;
 
 	/* one write transaction records the attempt (health), the transaction
 	 * and, when held, its review */
 	bool txok = db_begin(db) == DB_OK &&
-		    (!called || record_attempt(db, c->market, rv.gw->code, o != GW_ERROR, gw_us, now));
+		    (!called || record_attempt(db, c->market, rv.gw->code, o != GW_ERROR && o != GW_UNKNOWN,
+					       gw_us, now));
 	struct db_res ins;
 	txok = txok &&
 	       db_query(db, &ins,
@@ -580,8 +597,28 @@ enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e)
 			       "created_at) VALUES ($1, $2, $3, $4, 'pending', $5)",
 			       DBV(DI(c->transaction_id), DT(c->user_id), DI(fr.score), DA(reasons), DI(now)),
 			       NULL) == DB_OK;
+	if (txok && o == GW_UNKNOWN) {
+		/* how to ask again: the gateway's view of the payment, not the
+		 * client's (a saved method is resolved to its token) */
+		json_t *req = json_pack("{sO sb ss}", "payment", rv.payment, "capture", capture, "description",
+					c->description ? c->description : "");
+		char *text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(req);
+		txok = text &&
+		       db_exec(db,
+			       "INSERT INTO payment_reconciliations (transaction_id, gateway, idempotency_key, "
+			       "gateway_ref, request, cancel_order, status, attempts, next_at, created_at, updated_at) "
+			       "VALUES ($1, $2, $3, $4, $5, $6, 'open', 0, $7, $8, $8)",
+			       DBV(DI(c->transaction_id), DT(rv.gw->code), DT(key), DT(res.ref[0] ? res.ref : NULL),
+				   DT(text), DI(c->places_order), DI(now + cfg.payment_reconcile_delay_s), DI(now)),
+			       NULL) == DB_OK;
+		free(text);
+		if (txok)
+			log_warn("payment: %s did not answer in time for transaction %lld; reconciling",
+				 rv.gw->code, (long long)c->transaction_id);
+	}
 	txok = txok && db_commit(db) == DB_OK;
-	if (called && o == GW_ERROR)
+	if (called && (o == GW_ERROR || o == GW_UNKNOWN))
 		window_forget(c->market->id, rv.gw->code);
 	json_decref(rv.payment);
 	if (!txok) {
@@ -616,7 +653,8 @@ int payment_link_order(struct db *db, int64_t transaction_id, int64_t order_id)
 	"t.id, t.order_id, t.subscription_id, t.method_id, t.amount, t.captured, t.refunded, "        \
 	"t.fraud_score, t.processing_us, t.gateway_us, t.created_at, t.updated_at, t.live, t.user_id, " \
 	"m.code, t.currency, t.gateway, t.status, t.payment_status, t.gateway_ref, t.decline_code, "  \
-	"t.message, t.brand, t.last4, t.fraud_reasons"
+	"t.message, t.brand, t.last4, t.fraud_reasons, "                                              \
+	"(SELECT COUNT(*) FROM payment_reconciliations r WHERE r.transaction_id = t.id AND r.status = 'open')"
 
 static void txn_from_row(const struct db_res *r, int i, struct pay_txn *t)
 {
@@ -638,6 +676,20 @@ static void txn_from_row(const struct db_res *r, int i, struct pay_txn *t)
 		    {t->last4, sizeof(t->last4)},		{t->fraud_reasons, sizeof(t->fraud_reasons)}};
 	for (int c = 0; c < 12; c++)
 		gw_copy(strs[c].p, strs[c].n, db_text(r, i, 13 + c));
+	t->reconciling = db_int(r, i, 25) != 0;
+}
+
+bool payment_reconciling(struct db *db, int64_t transaction_id)
+{
+	int64_t n = 0;
+	if (transaction_id <= 0)
+		return false;
+	/* on a database error say yes: the callers refuse to charge again */
+	if (db_scalar(db, &n, 0,
+		      "SELECT COUNT(*) FROM payment_reconciliations WHERE transaction_id = $1 AND status = 'open'",
+		      DBV(DI(transaction_id))) != DB_OK)
+		return true;
+	return n != 0;
 }
 
 enum merr payment_txn_get(struct db *db, int64_t id, struct pay_txn *t)
@@ -730,7 +782,9 @@ enum merr payment_refund(struct db *db, int64_t transaction_id, int64_t amount, 
 		       MERR_VALIDATION;
 	const struct gateway *gw = gateway_find(t.gateway);
 	struct gw_res res = {0};
+	db_suspend(db);
 	enum gw_outcome o = gw ? gw->refund(t.gateway_ref, amount, t.currency, idempotency_key, &res) : GW_ERROR;
+	db_resume(db);
 	if (o != GW_CAPTURED) {
 		if (db_exec(db,
 			    "UPDATE payment_transactions SET refunded = refunded - $1, updated_at = $2 WHERE id = $3",

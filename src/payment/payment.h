@@ -26,6 +26,8 @@ enum pay_status {
 	PAY_SUCCEEDED, /**< captured: the order is paid */
 	PAY_PENDING,   /**< accepted, money later (cod, UPI collect, review) */
 	PAY_DECLINED,  /**< the gateway (or fraud rules) said no: 402 */
+	PAY_UNKNOWN,   /**< a live gateway did not answer after the request went out: the
+			    transaction is pending and the payment_reconcile job settles it */
 };
 
 /** One charge attempt: inputs filled by the caller, outputs by payment_charge. */
@@ -43,6 +45,9 @@ struct pay_charge {
 	const char *shipping_country;/**< for fraud rules; may be NULL */
 	bool recurring;              /**< a renewal the customer agreed to: no fraud rules */
 	int64_t subscription_id;     /**< set on renewals and first subscription charges */
+	bool places_order;           /**< checkout: the order is placed with this payment, so if its
+					  outcome is unknown and turns out declined the order is
+					  cancelled and its stock returned */
 	/* out */
 	enum pay_status status;
 	int64_t transaction_id;      /**< the payment_transactions row written for this attempt */
@@ -72,6 +77,23 @@ enum merr payment_validate(struct db *db, struct pay_charge *c, struct verr *e);
  * payment_validate) or MERR_INTERNAL. Must not run inside a transaction on db.
  */
 enum merr payment_charge(struct db *db, struct pay_charge *c, struct verr *e);
+
+/** Whether transaction_id's outcome is unknown and still being reconciled. */
+bool payment_reconciling(struct db *db, int64_t transaction_id);
+
+/**
+ * The payment_reconcile job: ask the gateway again about every payment whose
+ * outcome was unknown and whose next attempt is due at now (same request,
+ * same Idempotency-Key for Stripe; the order's payments for Razorpay), then
+ * settle it: taken → the transaction succeeds and its order is paid (money
+ * taken for an order that no longer wants it is refunded); not taken → the
+ * transaction is declined and its order's payment failed (an order placed
+ * with it is cancelled and its stock returned). While the gateway still
+ * cannot say, attempts back off (PAYMENT_RECONCILE_DELAY_S doubling) up to
+ * PAYMENT_RECONCILE_ATTEMPTS, then the payment is settled as failed and a
+ * high alert asks a person to check it at the gateway.
+ */
+bool payment_reconcile_due(struct db *db, int64_t now);
 
 /** Link the transaction to its order (inside the order's transaction). */
 int payment_link_order(struct db *db, int64_t transaction_id, int64_t order_id)
@@ -110,6 +132,7 @@ struct pay_txn {
 	int64_t amount, captured, refunded;
 	int64_t fraud_score, processing_us, gateway_us, created_at, updated_at;
 	bool live;
+	bool reconciling; /**< outcome unknown, being reconciled */
 	char user_id[128], market[4], currency[4], gateway[24], status[16], payment_status[24];
 	char gateway_ref[96], decline_code[48], message[200], brand[24], last4[8], fraud_reasons[256];
 };

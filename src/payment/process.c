@@ -55,6 +55,12 @@ enum merr payment_process_order(struct db *db, int64_t order_id, const char *ord
 		return verr_set(e, MERR_INVALID_STATE, "order_id", "this order is %s%s", cancelled ? "cancelled" : "",
 				cancelled ? "" : was),
 		       MERR_INVALID_STATE;
+	/* the last payment may have been taken: never charge twice while the
+	 * gateway has not said */
+	if (payment_reconciling(db, old_txn))
+		return verr_set(e, MERR_INVALID_STATE, "order_id",
+				"this order's payment is still being confirmed with the gateway"),
+		       MERR_INVALID_STATE;
 	c->market = m;
 	c->amount = total;
 	c->user_id = owner;

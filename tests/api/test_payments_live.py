@@ -85,9 +85,10 @@ def test_stripe_live_outage_and_timeout_count_as_failures(db):
     r = buy(s, uniq("u"), "US", {"gateway": "stripe", "token": "tok_visa"})
     expect(r, 402, "payment_declined")
     fake.fail, fake.delay = False, 1.5
+    # no answer in time: the outcome is unknown, so the payment is pending
+    # (test_payments_reconcile.py follows it to the end)
     r = buy(s, uniq("u"), "US", {"gateway": "stripe", "token": "tok_visa"})
-    expect(r, 402, "payment_declined")
-    assert "in time" in r.json["error"]["message"]
+    assert expect(r, 202)["payment_status"] == "pending"
     fake.delay = 0
     after = {g["gateway"]: g for g in expect(s.get("/api/payments/gateways", token=s.admin()), 200)["data"]
              if g["market"] == "US"}["stripe"]["failures"]

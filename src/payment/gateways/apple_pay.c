@@ -25,4 +25,5 @@ const struct gateway gw_apple_pay = {
 	.signature_header = NULL,
 	.health = health,
 	.is_live = stripe_live,
+	.reconcile = stripe_reconcile,
 };

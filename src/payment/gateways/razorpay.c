@@ -94,7 +94,10 @@ static enum gw_outcome live_outcome(struct live_resp *r, struct gw_res *out)
 	return gw_decline(out, "payment_failed", "Payment failed");
 }
 
-static enum gw_outcome post_json(const char *path, json_t *body, const char *idem, struct gw_res *out)
+/* POST body to path. moves_money: the call may take the customer's money,
+ * so a timeout after the request went out is GW_UNKNOWN, not GW_ERROR. */
+static enum gw_outcome post_json(const char *path, json_t *body, const char *idem, bool moves_money,
+				 struct gw_res *out)
 {
 	char u[512], a[512];
 	snprintf(u, sizeof(u), "%s%s", cfg.razorpay_api_base, path);
@@ -104,7 +107,14 @@ static enum gw_outcome post_json(const char *path, json_t *body, const char *ide
 	live_call("POST", u, a, "application/json", text, idem, &r);
 	free(text);
 	out->live = true;
+	char ref[96];
+	gw_copy(ref, sizeof(ref), out->ref);
 	enum gw_outcome o = live_outcome(&r, out);
+	if (moves_money && r.status == 0 && r.maybe_sent) {
+		gw_copy(out->ref, sizeof(out->ref), ref); /* what reconcile looks up */
+		gw_decline(out, "", "Razorpay did not answer in time.");
+		o = GW_UNKNOWN;
+	}
 	live_resp_free(&r);
 	return o;
 }
@@ -114,7 +124,8 @@ static enum gw_outcome live_authorise(const struct gw_req *q, struct gw_res *out
 	json_t *order = json_pack("{sI ss ss sb}", "amount", (json_int_t)q->amount, "currency",
 				  q->currency, "receipt", q->description ? q->description : "mandi",
 				  "payment_capture", q->capture);
-	enum gw_outcome o = post_json("/v1/orders", order, q->idempotency_key, out);
+	/* creating an order takes no money: a timeout here is a plain failure */
+	enum gw_outcome o = post_json("/v1/orders", order, q->idempotency_key, false, out);
 	json_decref(order);
 	if (o != GW_PENDING && o != GW_CAPTURED)
 		return o;
@@ -125,7 +136,8 @@ static enum gw_outcome live_authorise(const struct gw_req *q, struct gw_res *out
 		char path[200];
 		snprintf(path, sizeof(path), "/v1/payments/%s/capture", pid);
 		json_t *b = json_pack("{sI ss}", "amount", (json_int_t)q->amount, "currency", q->currency);
-		o = post_json(path, b, NULL, out);
+		gw_copy(out->ref, sizeof(out->ref), pid);
+		o = post_json(path, b, NULL, true, out);
 		json_decref(b);
 		return o;
 	}
@@ -134,8 +146,82 @@ static enum gw_outcome live_authorise(const struct gw_req *q, struct gw_res *out
 			      vpa ? "vpa" : "token", vpa ? vpa : gw_str(q->payment, "token"));
 	if (vpa)
 		json_object_set_new(b, "flow", json_string("collect"));
-	o = post_json(vpa ? "/v1/payments/create/upi" : "/v1/payments/create/json", b, NULL, out);
+	o = post_json(vpa ? "/v1/payments/create/upi" : "/v1/payments/create/json", b, NULL, true, out);
 	json_decref(b);
+	return o;
+}
+
+/* The outcome one Razorpay payment entity stands for; a payment that is
+ * authorised but not captured is captured now when the charge wanted it. */
+static enum gw_outcome payment_entity(const struct gw_req *q, json_t *p, struct gw_res *out)
+{
+	const char *id = json_string_value(json_object_get(p, "id"));
+	const char *status = json_string_value(json_object_get(p, "status"));
+	gw_copy(out->ref, sizeof(out->ref), id);
+	if (!status)
+		return GW_UNKNOWN;
+	if (strcmp(status, "captured") == 0 || strcmp(status, "refunded") == 0)
+		return GW_CAPTURED;
+	if (strcmp(status, "authorized") == 0)
+		return q->capture && id ? razorpay_capture(id, q->amount, q->currency, out) : GW_AUTHORISED;
+	if (strcmp(status, "created") == 0 || strcmp(status, "pending") == 0)
+		return GW_PENDING;
+	const char *desc = json_string_value(json_object_get(p, "error_description"));
+	const char *reason = json_string_value(json_object_get(p, "error_reason"));
+	return gw_decline(out, reason ? reason : "payment_failed", desc ? desc : "Payment failed");
+}
+
+/* Which payment entity of an order's list decides it: captured before
+ * authorised before created, failed only when nothing else is there. */
+static int rank(json_t *p)
+{
+	static const char *const order[] = {"captured", "refunded", "authorized", "created", "pending", NULL};
+	const char *status = json_string_value(json_object_get(p, "status"));
+	for (int i = 0; status && order[i]; i++)
+		if (strcmp(order[i], status) == 0)
+			return 10 - i;
+	return 0;
+}
+
+/*
+ * Razorpay has no idempotent replay of a payment request, but every payment
+ * belongs to the order we created first: GET /v1/orders/{id}/payments lists
+ * them (none: the payment request never took effect, so nothing was
+ * charged). A Checkout payment we were capturing (pay_…) is read directly.
+ */
+enum gw_outcome razorpay_reconcile(const struct gw_req *q, const char *ref, struct gw_res *out)
+{
+	if (!razorpay_live() || !ref || !*ref)
+		return gw_decline(out, "GATEWAY_ERROR", "Nothing to look up at Razorpay."), GW_ERROR;
+	bool one = strncmp(ref, "pay_", 4) == 0;
+	char u[512], a[512];
+	snprintf(u, sizeof(u), "%s/v1/%s/%s%s", cfg.razorpay_api_base, one ? "payments" : "orders", ref,
+		 one ? "" : "/payments");
+	auth(a, sizeof(a));
+	struct live_resp r;
+	live_call("GET", u, a, NULL, NULL, NULL, &r);
+	out->live = true;
+	enum gw_outcome o;
+	if (r.status != 200 || !json_is_object(r.json)) {
+		gw_decline(out, "GATEWAY_ERROR", r.status ? "Razorpay could not say." : "Razorpay did not answer in time.");
+		o = GW_UNKNOWN;
+	} else if (one) {
+		o = payment_entity(q, r.json, out);
+	} else {
+		json_t *items = json_object_get(r.json, "items"), *best = NULL, *p;
+		size_t i;
+		json_array_foreach(items, i, p) {
+			if (!best || rank(p) > rank(best))
+				best = p;
+		}
+		if (best)
+			o = payment_entity(q, best, out);
+		else
+			o = gw_decline(out, "payment_failed", "No payment was made for this order.");
+		if (!best)
+			gw_copy(out->ref, sizeof(out->ref), ref);
+	}
+	live_resp_free(&r);
 	return o;
 }
 
@@ -167,7 +253,7 @@ enum gw_outcome razorpay_capture(const char *ref, int64_t amount, const char *cu
 	char path[200];
 	snprintf(path, sizeof(path), "/v1/payments/%s/capture", ref);
 	json_t *b = json_pack("{sI ss}", "amount", (json_int_t)amount, "currency", currency);
-	enum gw_outcome o = post_json(path, b, NULL, out);
+	enum gw_outcome o = post_json(path, b, NULL, false, out);
 	json_decref(b);
 	return o;
 }
@@ -183,7 +269,7 @@ enum gw_outcome razorpay_refund(const char *ref, int64_t amount, const char *cur
 	char path[200];
 	snprintf(path, sizeof(path), "/v1/payments/%s/refund", ref);
 	json_t *b = json_pack("{sI}", "amount", (json_int_t)amount);
-	enum gw_outcome o = post_json(path, b, idempotency_key, out);
+	enum gw_outcome o = post_json(path, b, idempotency_key, false, out);
 	json_decref(b);
 	return o == GW_PENDING ? GW_CAPTURED : o;
 }
@@ -250,4 +336,5 @@ const struct gateway gw_razorpay = {
 	.signature_header = "X-Razorpay-Signature",
 	.health = health,
 	.is_live = razorpay_live,
+	.reconcile = razorpay_reconcile,
 };

@@ -154,7 +154,9 @@ static void lower(char *dst, size_t n, const char *s)
 	dst[i] = 0;
 }
 
-static enum gw_outcome live_authorise(const struct gw_req *q, struct gw_res *out)
+/* Create and confirm a PaymentIntent; replay: the same request again to
+ * learn how the first one ended (stripe_reconcile). */
+static enum gw_outcome live_authorise(const struct gw_req *q, bool replay, struct gw_res *out)
 {
 	const char *t = gw_str(q->payment, "token");
 	char cur[8], u[512], auth[512];
@@ -182,6 +184,21 @@ static enum gw_outcome live_authorise(const struct gw_req *q, struct gw_res *out
 	live_form_free(&f);
 	out->live = true;
 	enum gw_outcome o = live_outcome(&r, out);
+	/* the PaymentIntent may exist and be confirmed: only a retry with the
+	 * same Idempotency-Key can tell (stripe_reconcile) */
+	if (r.status == 0 && r.maybe_sent && q->idempotency_key) {
+		gw_decline(out, "", "The gateway did not answer in time.");
+		o = GW_UNKNOWN;
+	}
+	/* Stripe is still working on the first request with this key (409),
+	 * or, when we are replaying it, refuses to (idempotency_error):
+	 * neither says whether the first one charged */
+	json_t *err = json_object_get(r.json, "error");
+	const char *code = json_string_value(json_object_get(err, "code"));
+	const char *type = json_string_value(json_object_get(err, "type"));
+	if ((r.status == 409 && code && strcmp(code, "idempotency_key_in_use") == 0) ||
+	    (replay && type && strcmp(type, "idempotency_error") == 0))
+		o = GW_UNKNOWN;
 	const struct test_token *tt = find_token(t);
 	gw_copy(out->brand, sizeof(out->brand), tt ? tt->brand : "card");
 	gw_copy(out->last4, sizeof(out->last4), tt ? tt->last4 : "");
@@ -190,12 +207,27 @@ static enum gw_outcome live_authorise(const struct gw_req *q, struct gw_res *out
 	return o;
 }
 
+/*
+ * Stripe keeps the result of a request with an Idempotency-Key for 24 hours:
+ * sending the same PaymentIntent request with the same key again returns
+ * the original outcome (succeeded, the decline, …) without charging twice,
+ * and, when the first request never reached Stripe, makes it now. So
+ * reconciling is repeating the request.
+ */
+enum gw_outcome stripe_reconcile(const struct gw_req *q, const char *ref, struct gw_res *out)
+{
+	(void)ref;
+	if (!stripe_live() || !q->idempotency_key)
+		return gw_decline(out, "processing_error", "Stripe is not configured for live payments."), GW_ERROR;
+	return live_authorise(q, true, out);
+}
+
 /* --- sandbox ---------------------------------------------------------------- */
 
 enum gw_outcome stripe_authorise_as(const char *gateway, const struct gw_req *q, struct gw_res *out)
 {
 	if (stripe_live())
-		return live_authorise(q, out);
+		return live_authorise(q, false, out);
 	const char *t = gw_str(q->payment, "token");
 	const struct test_token *tt = find_token(t);
 	if (!tt)
@@ -366,4 +398,5 @@ const struct gateway gw_stripe = {
 	.signature_header = "Stripe-Signature",
 	.health = health,
 	.is_live = stripe_live,
+	.reconcile = stripe_reconcile,
 };

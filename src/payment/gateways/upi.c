@@ -41,4 +41,5 @@ const struct gateway gw_upi = {
 	.signature_header = "X-Razorpay-Signature",
 	.health = health,
 	.is_live = razorpay_live,
+	.reconcile = razorpay_reconcile,
 };
