@@ -59,40 +59,56 @@ static void with_match(struct db *db, struct sqlb *s, const struct listing_query
 	}
 }
 
-/* FROM + WHERE shared by the page and facet queries; joins go between. */
-static void from_where(struct sqlb *s, const struct listing_query *q, const char *joins)
+/*
+ * FROM + WHERE over product_market l shared by the page, count and facet
+ * queries. A search reads the matches first (CROSS JOIN keeps SQLite from
+ * putting the scope's rows outside and re-running the full-text query per
+ * row) and looks each one up by primary key.
+ */
+static void from_where(struct sqlb *s, const struct listing_query *q)
 {
-	buf_adds(&s->b, " FROM product_market l");
 	if (q->match)
-		buf_adds(&s->b, " JOIN m ON m.id = l.product_id");
-	buf_adds(&s->b, joins);
+		buf_adds(&s->b, " FROM m CROSS JOIN product_market l");
+	else
+		buf_adds(&s->b, " FROM product_market l");
 	int m = param(s, DI(q->market_id));
 	buf_printf(&s->b, " WHERE l.market_id = $%d AND l.scope_id = $%d", m, param(s, DI(q->scope_id)));
+	if (q->match)
+		buf_adds(&s->b, " AND l.product_id = m.id");
 	if (q->brand_id)
 		buf_printf(&s->b, " AND l.brand_id = $%d", param(s, DI(q->brand_id)));
 	if (q->min_price >= 0)
 		buf_printf(&s->b, " AND l.price >= $%d", param(s, DI(q->min_price)));
 	if (q->max_price >= 0)
 		buf_printf(&s->b, " AND l.price <= $%d", param(s, DI(q->max_price)));
-	/* sizes and colours sold in the market are on the row ('|s|m|'): a cheap
-	 * test first; stock lives in inventory, so in_stock needs one variant
-	 * sold here, of that size and colour, with units available */
-	if (q->size)
-		buf_printf(&s->b, " AND l.sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
-	if (q->color)
-		buf_printf(&s->b, " AND l.colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
-	if (q->in_stock) {
-		buf_adds(&s->b, " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp "
-				"ON pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON "
-				"i.variant_id = v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0");
+	/* sizes and colours sold in the market are on the row ('|s|m|'), and
+	 * those of the variants with units available too (stock_sizes,
+	 * stock_colors, kept in step with inventory): in_stock with a size or a
+	 * colour is a test on the row; with both, the two tests narrow it down
+	 * and an EXISTS checks one variant has that size and colour in stock */
+	if (!q->in_stock) {
 		if (q->size)
-			buf_printf(&s->b, " AND LOWER(v.size) = LOWER($%d)", param(s, DT(q->size)));
+			buf_printf(&s->b, " AND l.sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
 		if (q->color)
-			buf_printf(&s->b, " AND LOWER(v.color) = LOWER($%d)", param(s, DT(q->color)));
-		buf_adds(&s->b, ")");
+			buf_printf(&s->b, " AND l.colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
+		return;
 	}
+	if (q->size)
+		buf_printf(&s->b, " AND l.stock_sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
+	if (q->color)
+		buf_printf(&s->b, " AND l.stock_colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
+	if (!q->size && !q->color)
+		buf_adds(&s->b, " AND l.in_stock = 1");
+	if (q->size && q->color)
+		buf_printf(&s->b,
+			   " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp ON "
+			   "pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON "
+			   "i.variant_id = v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0 "
+			   "AND LOWER(v.size) = LOWER($%d) AND LOWER(v.color) = LOWER($%d))",
+			   param(s, DT(q->size)), param(s, DT(q->color)));
 }
 
+/* A listing item's columns over product_market l; %s is the sort key. */
 static const char ITEM_COLS[] =
 	"SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
 	"l.created_at, (SELECT v.images FROM product_variants v WHERE v.product_id = "
@@ -142,17 +158,25 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 	struct sqlb s = {.n = 0};
 	buf_init(&s.b, 16384);
 	const char *key = sorts[q->sort].key;
-	bool asc = sorts[q->sort].asc;
+	const char *dir = sorts[q->sort].asc ? "ASC" : "DESC";
+	/* the inner query finds the page's rows in order (an index walk for a
+	 * listing, a top-N sort of the matches for a search); the outer one
+	 * reads the columns of those rows only */
 	with_match(db, &s, q);
-	buf_printf(&s.b, ITEM_COLS, key);
-	from_where(&s, q, ITEM_JOINS);
+	buf_printf(&s.b, ITEM_COLS, "t.k");
+	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
+	from_where(&s, q);
 	if (q->after) {
 		int k = param(&s, DI(q->after_key));
 		int i = param(&s, DI(q->after_id));
-		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, asc ? '>' : '<', k, i);
+		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, sorts[q->sort].asc ? '>' : '<',
+			   k, i);
 	}
-	buf_printf(&s.b, " ORDER BY %s %s, l.product_id %s LIMIT $%d", key, asc ? "ASC" : "DESC",
-		   asc ? "ASC" : "DESC", param(&s, DI(q->limit + 1)));
+	buf_printf(&s.b,
+		   " ORDER BY %s %s, l.product_id %s LIMIT $%d) t JOIN product_market l ON l.product_id = "
+		   "t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id%s ORDER BY t.k "
+		   "%s, t.product_id %s",
+		   key, dir, dir, param(&s, DI(q->limit + 1)), ITEM_JOINS, dir, dir);
 	struct db_res r;
 	int rc = db_query(db, &r, s.b.p, s.p, s.n);
 	buf_free(&s.b);
@@ -245,8 +269,47 @@ static void facet_add_list(struct arena *a, struct facet *f, int *cap, const cha
 	}
 }
 
-bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
-		    const char *currency, struct facets *out)
+/* Page items for these product ids (rows of q's market and scope), in the
+ * given order, with keys[i] as each one's sort key. */
+static int items_by_ids(struct db *db, struct arena *a, const struct listing_query *q,
+			const int64_t *ids, const int64_t *keys, int n, struct listing_item **items)
+{
+	struct listing_item *it = arena_alloc(a, sizeof(*it) * (size_t)(n + 1));
+	*items = it;
+	if (!n)
+		return 0;
+	struct buf sql;
+	buf_init(&sql, 16384);
+	buf_printf(&sql, ITEM_COLS, "l.popularity");
+	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.scope_id = $2 AND "
+			 "l.product_id IN (", ITEM_JOINS);
+	struct db_val p[2 + 128];
+	p[0] = DI(q->market_id);
+	p[1] = DI(q->scope_id);
+	for (int i = 0; i < n; i++) {
+		buf_printf(&sql, "%s$%d", i ? ", " : "", i + 3);
+		p[i + 2] = DI(ids[i]);
+	}
+	buf_adds(&sql, ")");
+	struct db_res r;
+	int rc = db_query(db, &r, sql.p, p, n + 2);
+	buf_free(&sql);
+	if (rc != DB_OK)
+		return -1;
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < r.nrows; j++)
+			if (db_int(&r, j, 0) == ids[i]) {
+				item_row(a, &r, j, &it[k]);
+				it[k++].sort_key = keys[i];
+				break;
+			}
+	db_res_free(&r);
+	return k;
+}
+
+int search_run(struct db *db, struct arena *a, const struct listing_query *q, const char *currency,
+	       struct listing_item **items, struct facets *out)
 {
 	memset(out, 0, sizeof(*out));
 	static const char *const names[] = {"brand", "category", "size", "color", "price"};
@@ -257,41 +320,50 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 		if (strcmp(bands[i].currency, currency) == 0)
 			bb = bands[i].bounds;
 
-	/* one grouped query over brand × category × price band × the sizes and
-	 * colours lists; C splits it into the five facets */
+	/*
+	 * One pass over the matches: the SEARCH_FACET_TOP best by relevance,
+	 * with the count of all of them alongside (a window over the same rows,
+	 * not a second full-text pass). The inner query keeps only keys, an
+	 * index-only lookup per match when nothing else is filtered; the facet
+	 * columns are read for the best rows alone. Those rows give the facets
+	 * and, for a first page in relevance order, the page itself.
+	 */
 	struct sqlb s = {.n = 0};
 	buf_init(&s.b, 16384);
 	with_match(db, &s, q);
 	int b0 = param(&s, DI(bb[0])), b1 = param(&s, DI(bb[1])), b2 = param(&s, DI(bb[2])),
 	    b3 = param(&s, DI(bb[3]));
 	buf_printf(&s.b,
-		   "SELECT COALESCE(b.slug, ''), COALESCE(b.name, ''), c.slug, c.name, CASE WHEN l.price < "
-		   "$%d THEN 0 WHEN l.price < $%d THEN 1 WHEN l.price < $%d THEN 2 WHEN l.price < $%d "
-		   "THEN 3 ELSE 4 END AS band, l.sizes, l.colors, COUNT(*)",
+		   "SELECT t.product_id, t.k, t.total, COALESCE(b.slug, ''), COALESCE(b.name, ''), c.slug, "
+		   "c.name, CASE WHEN l.price < $%d THEN 0 WHEN l.price < $%d THEN 1 WHEN l.price < $%d "
+		   "THEN 2 WHEN l.price < $%d THEN 3 ELSE 4 END, l.sizes, l.colors FROM (SELECT "
+		   "l.product_id, l.market_id, l.scope_id, m.rank AS k, COUNT(*) OVER () AS total",
 		   b0, b1, b2, b3);
-	from_where(&s, q,
-		   " JOIN categories c ON c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id");
-	buf_adds(&s.b, " GROUP BY b.slug, b.name, c.slug, c.name, band, l.sizes, l.colors");
+	from_where(&s, q);
+	buf_printf(&s.b,
+		   " ORDER BY m.rank DESC, l.product_id DESC LIMIT %d) t JOIN product_market l ON "
+		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id "
+		   "JOIN categories c ON c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id "
+		   "ORDER BY t.k DESC, t.product_id DESC",
+		   SEARCH_FACET_TOP);
 	struct db_res r;
 	int rc = db_query(db, &r, s.b.p, s.p, s.n);
 	buf_free(&s.b);
 	if (rc != DB_OK)
-		return false;
+		return -1;
 	int capb = 0, capc = 0, capp = 0, caps = 0, capk = 0;
 	int64_t per_band[NBANDS] = {0};
+	out->total = r.nrows ? db_int(&r, 0, 2) : 0;
 	for (int i = 0; i < r.nrows; i++) {
-		int64_t n = db_int(&r, i, 7);
-		facet_add_list(a, &out->f[FACET_SIZE], &caps, db_text(&r, i, 5), n);
-		facet_add_list(a, &out->f[FACET_COLOR], &capk, db_text(&r, i, 6), n);
-		out->total += n;
-		if (*db_text(&r, i, 0))
-			facet_add(a, &out->f[FACET_BRAND], &capb, db_text(&r, i, 0), db_text(&r, i, 1), n);
-		facet_add(a, &out->f[FACET_CATEGORY], &capc, db_text(&r, i, 2), db_text(&r, i, 3), n);
-		int64_t band = db_int(&r, i, 4);
+		facet_add_list(a, &out->f[FACET_SIZE], &caps, db_text(&r, i, 8), 1);
+		facet_add_list(a, &out->f[FACET_COLOR], &capk, db_text(&r, i, 9), 1);
+		if (*db_text(&r, i, 3))
+			facet_add(a, &out->f[FACET_BRAND], &capb, db_text(&r, i, 3), db_text(&r, i, 4), 1);
+		facet_add(a, &out->f[FACET_CATEGORY], &capc, db_text(&r, i, 5), db_text(&r, i, 6), 1);
+		int64_t band = db_int(&r, i, 7);
 		if (band >= 0 && band < NBANDS)
-			per_band[band] += n;
+			per_band[band]++;
 	}
-	db_res_free(&r);
 	/* price bands in ascending order, value "min-max" as the filters take it */
 	for (int i = 0; i < NBANDS; i++) {
 		if (!per_band[i])
@@ -314,7 +386,20 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 	for (int k = 0; k < FACET__COUNT; k++)
 		if (k != FACET_PRICE && out->f[k].n > 0)
 			qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
-	return true;
+
+	if (q->sort != SORT_RELEVANCE || q->after) {
+		db_res_free(&r);
+		return listing_run(db, a, q, items);
+	}
+	/* a first page by relevance is the head of the rows above */
+	int n = r.nrows < q->limit + 1 ? r.nrows : (int)q->limit + 1;
+	int64_t ids[128], keys[128];
+	for (int i = 0; i < n; i++) {
+		ids[i] = db_int(&r, i, 0);
+		keys[i] = db_int(&r, i, 1);
+	}
+	db_res_free(&r);
+	return items_by_ids(db, a, q, ids, keys, n, items);
 }
 
 char *search_match_query(struct db *db, struct arena *a, const char *text)
