@@ -384,6 +384,15 @@ static const char LISTING_INSERT[] =
 	"GROUP BY p.id, pp.market_id, p.category_id, p.brand_id, p.popularity, p.created_at) x "
 	"JOIN scopes s ON s.category_id = x.category_id";
 
+/* listing_attrs rows (see 008_listing_attrs.sql) of the active products
+ * matching the %s conditions on p (twice the same). */
+static const char ATTRS_INSERT[] =
+	"INSERT INTO listing_attrs (category_id, attr, product_id) "
+	"SELECT p.category_id, 's:' || LOWER(COALESCE(v.size, '')), p.id FROM products p "
+	"JOIN product_variants v ON v.product_id = p.id WHERE p.status = 'active'%s UNION "
+	"SELECT p.category_id, 'c:' || LOWER(COALESCE(v.color, '')), p.id FROM products p "
+	"JOIN product_variants v ON v.product_id = p.id WHERE p.status = 'active'%s";
+
 /* LISTING_INSERT for the products matching cond, into sql. */
 static void listing_insert_sql(struct buf *sql, const struct db_dialect *d, const char *cond)
 {
@@ -398,7 +407,11 @@ bool product_reindex(struct db *db, int64_t id)
 	listing_insert_sql(&sql, d, " AND p.id = $1");
 	bool ok = db_exec(db, "DELETE FROM product_market WHERE product_id = $1", DBV(DI(id)), NULL) ==
 			  DB_OK &&
-		  db_exec(db, sql.p, DBV(DI(id)), NULL) == DB_OK;
+		  db_exec(db, sql.p, DBV(DI(id)), NULL) == DB_OK &&
+		  db_exec(db, "DELETE FROM listing_attrs WHERE product_id = $1", DBV(DI(id)), NULL) == DB_OK;
+	buf_reset(&sql);
+	buf_printf(&sql, ATTRS_INSERT, " AND p.id = $1", " AND p.id = $1");
+	ok = ok && db_exec(db, sql.p, DBV(DI(id)), NULL) == DB_OK;
 	buf_free(&sql);
 	if (!ok)
 		return false;
@@ -440,6 +453,12 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 		buf_reset(&sql);
 		listing_insert_sql(&sql, d, cond);
 		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		buf_reset(&sql);
+		buf_printf(&sql, "DELETE FROM listing_attrs WHERE product_id IN %s", in.p);
+		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		buf_reset(&sql);
+		buf_printf(&sql, ATTRS_INSERT, cond, cond);
+		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
 		/* the full-text entry, per product (the slots take one id) */
 		struct db_res r;
 		buf_reset(&sql);
@@ -470,7 +489,11 @@ bool product_reindex_all(struct db *db)
 	buf_init(&sql, 4096);
 	listing_insert_sql(&sql, d, "");
 	bool ok = db_exec(db, "DELETE FROM product_market", DBV0, NULL) == DB_OK &&
-		  db_exec(db, sql.p, DBV0, NULL) == DB_OK;
+		  db_exec(db, sql.p, DBV0, NULL) == DB_OK &&
+		  db_exec(db, "DELETE FROM listing_attrs", DBV0, NULL) == DB_OK;
+	buf_reset(&sql);
+	buf_printf(&sql, ATTRS_INSERT, "", "");
+	ok = ok && db_exec(db, sql.p, DBV0, NULL) == DB_OK;
 	buf_free(&sql);
 	if (!ok)
 		return false;

@@ -65,9 +65,11 @@ static void with_match(struct db *db, struct sqlb *s, const struct listing_query
  * putting the scope's rows outside and re-running the full-text query per
  * row) and looks each one up by primary key.
  */
-static void from_where(struct sqlb *s, const struct listing_query *q)
+static void from_where(struct sqlb *s, const struct listing_query *q, const char *from)
 {
-	if (q->match)
+	if (from)
+		buf_adds(&s->b, from);
+	else if (q->match)
 		buf_adds(&s->b, " FROM m CROSS JOIN product_market l");
 	else
 		buf_adds(&s->b, " FROM product_market l");
@@ -152,25 +154,61 @@ const char *listing_like(struct arena *a, const char *value)
 	return out;
 }
 
-int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
-		struct listing_item **items)
+/* How a page query reaches product_market's rows. */
+enum page_source {
+	SRC_SCOPE, /* the scope in sort order (or a search's matches) */
+	SRC_PROBE, /* only the first LISTING_PROBE_ROWS rows of the scope in sort order */
+	SRC_ATTR,  /* the scope's products with one size or colour (listing_attrs) */
+};
+
+/* Rows a listing with a size or colour filter reads in sort order before it
+ * looks for a narrower way in. */
+#define LISTING_PROBE_ROWS 400
+/* Products with a size or colour above which listing_attrs is no better
+ * than walking the scope. */
+#define LISTING_ATTR_MAX 20000
+
+static int run_page(struct db *db, struct arena *a, const struct listing_query *q,
+		    enum page_source src, const char *attr, const char *cats, struct listing_item **items)
 {
 	struct sqlb s = {.n = 0};
+	struct buf from;
 	buf_init(&s.b, 16384);
+	buf_init(&from, 4096);
 	const char *key = sorts[q->sort].key;
 	const char *dir = sorts[q->sort].asc ? "ASC" : "DESC";
+	char cmp = sorts[q->sort].asc ? '>' : '<';
 	/* the inner query finds the page's rows in order (an index walk for a
 	 * listing, a top-N sort of the matches for a search); the outer one
 	 * reads the columns of those rows only */
 	with_match(db, &s, q);
 	buf_printf(&s.b, ITEM_COLS, "t.k");
 	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
-	from_where(&s, q);
+	if (src == SRC_PROBE) {
+		int mk = param(&s, DI(q->market_id)), sc = param(&s, DI(q->scope_id));
+		buf_printf(&from, " FROM (SELECT * FROM product_market l WHERE l.market_id = $%d AND "
+				  "l.scope_id = $%d", mk, sc);
+		if (q->after) {
+			int k = param(&s, DI(q->after_key));
+			int i = param(&s, DI(q->after_id));
+			buf_printf(&from, " AND (%s, l.product_id) %c ($%d, $%d)", key, cmp, k, i);
+		}
+		buf_printf(&from, " ORDER BY %s %s, l.product_id %s LIMIT %d) l", key, dir, dir,
+			   LISTING_PROBE_ROWS);
+	} else if (src == SRC_ATTR) {
+		/* CROSS JOIN: SQLite reads the few products with the size or colour
+		 * first, then their rows by primary key, and sorts what is left */
+		buf_adds(&from, " FROM listing_attrs a CROSS JOIN product_market l");
+	}
+	from_where(&s, q, from.len ? from.p : NULL);
+	buf_free(&from);
+	if (src == SRC_ATTR)
+		buf_printf(&s.b, " AND a.category_id IN (%s) AND a.attr = $%d AND l.product_id = a.product_id",
+			   cats, param(&s, DT(attr)));
 	if (q->after) {
 		int k = param(&s, DI(q->after_key));
 		int i = param(&s, DI(q->after_id));
-		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, sorts[q->sort].asc ? '>' : '<',
-			   k, i);
+		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, cmp, k, i);
 	}
 	buf_printf(&s.b,
 		   " ORDER BY %s %s, l.product_id %s LIMIT $%d) t JOIN product_market l ON l.product_id = "
@@ -189,6 +227,85 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 	db_res_free(&r);
 	*items = it;
 	return n;
+}
+
+/* "s:m" / "c:red": a listing_attrs value (ASCII lower case, as listing_like). */
+static const char *attr_value(struct arena *a, char kind, const char *value)
+{
+	size_t n = strlen(value);
+	char *out = arena_alloc(a, n + 3), *o = out;
+	*o++ = kind;
+	*o++ = ':';
+	for (const char *c = value; *c; c++)
+		*o++ = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	*o = 0;
+	return out;
+}
+
+/* The scope's category ids ("1, 7, 8"; every category for scope 0), or NULL. */
+static const char *scope_categories(struct db *db, struct arena *a, int64_t scope)
+{
+	struct db_res r;
+	int rc = scope ? db_query(db, &r,
+				  "WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE id = $1 UNION "
+				  "SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) "
+				  "SELECT id FROM sub",
+				  DBV(DI(scope)))
+		       : db_query(db, &r, "SELECT id FROM categories", DBV0);
+	if (rc != DB_OK)
+		return NULL;
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	int n = r.nrows;
+	for (int i = 0; i < n; i++)
+		buf_printf(&b, "%s%lld", i ? ", " : "", (long long)db_int(&r, i, 0));
+	db_res_free(&r);
+	const char *out = n ? arena_strdup(a, b.p) : NULL;
+	buf_free(&b);
+	return out;
+}
+
+int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
+		struct listing_item **items)
+{
+	if (q->match || (!q->size && !q->color))
+		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+	/*
+	 * A size or colour filter: most are common enough that the first rows in
+	 * sort order fill the page. When they do not, the filter is rare in this
+	 * scope: read the products having the rarer of the two from
+	 * listing_attrs and sort those, rather than walk the whole scope. Every
+	 * path returns the same rows.
+	 */
+	int n = run_page(db, a, q, SRC_PROBE, NULL, NULL, items);
+	if (n < 0 || n > q->limit)
+		return n;
+	const char *cats = scope_categories(db, a, q->scope_id);
+	if (!cats) /* a category with no id cannot have products */
+		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+	const char *best = NULL;
+	int64_t best_n = LISTING_ATTR_MAX;
+	for (int k = 0; k < 2; k++) {
+		const char *v = k ? q->color : q->size;
+		if (!v)
+			continue;
+		const char *attr = attr_value(a, k ? 'c' : 's', v);
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM (SELECT 1 FROM listing_attrs WHERE category_id IN (%.400s) "
+			 "AND attr = $1 LIMIT %d) x",
+			 cats, LISTING_ATTR_MAX);
+		int64_t c;
+		if (strlen(cats) > 400 || db_scalar(db, &c, 0, sql, DBV(DT(attr))) != DB_OK)
+			return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+		if (c < best_n) {
+			best_n = c;
+			best = attr;
+		}
+	}
+	if (!best)
+		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+	return run_page(db, a, q, SRC_ATTR, best, cats, items);
 }
 
 int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int64_t *ids, int n,
@@ -339,7 +456,7 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 		   "THEN 2 WHEN l.price < $%d THEN 3 ELSE 4 END, l.sizes, l.colors FROM (SELECT "
 		   "l.product_id, l.market_id, l.scope_id, m.rank AS k, COUNT(*) OVER () AS total",
 		   b0, b1, b2, b3);
-	from_where(&s, q);
+	from_where(&s, q, NULL);
 	buf_printf(&s.b,
 		   " ORDER BY m.rank DESC, l.product_id DESC LIMIT %d) t JOIN product_market l ON "
 		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id "
