@@ -429,7 +429,7 @@ bool product_reindex(struct db *db, int64_t id)
 
 bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 {
-	enum { CHUNK = 200 };
+	enum { CHUNK = 64 }; /* the PostgreSQL driver binds at most 64 parameters */
 	const struct db_dialect *d = db_conn_dialect(db);
 	struct buf in, sql;
 	struct db_val p[CHUNK];

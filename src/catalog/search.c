@@ -400,16 +400,13 @@ static int items_by_ids(struct db *db, struct arena *a, const struct listing_que
 	buf_printf(&sql, ITEM_COLS, "l.popularity");
 	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.scope_id = $2 AND "
 			 "l.product_id IN (", ITEM_JOINS);
-	struct db_val p[2 + 128];
-	p[0] = DI(q->market_id);
-	p[1] = DI(q->scope_id);
-	for (int i = 0; i < n; i++) {
-		buf_printf(&sql, "%s$%d", i ? ", " : "", i + 3);
-		p[i + 2] = DI(ids[i]);
-	}
+	/* ids came from the database as integers: inline, as a page can hold
+	 * more ids than the PostgreSQL driver binds parameters */
+	for (int i = 0; i < n; i++)
+		buf_printf(&sql, "%s%lld", i ? ", " : "", (long long)ids[i]);
 	buf_adds(&sql, ")");
 	struct db_res r;
-	int rc = db_query(db, &r, sql.p, p, n + 2);
+	int rc = db_query(db, &r, sql.p, DBV(DI(q->market_id), DI(q->scope_id)));
 	buf_free(&sql);
 	if (rc != DB_OK)
 		return -1;

@@ -277,3 +277,6 @@ def test_search_facets_count_the_best_1000_matches(s):
     assert sum(c["count"] for c in f["price"]) == 1000
     narrow = expect(s.get("/api/catalog/search?market=US&q=%s&in_stock=true&sort=price_asc" % word), 200)
     assert narrow["total"] == 1003 and [c["count"] for c in narrow["facets"]["category"]] == [1000]
+    # a full page of 100 (more ids than the PostgreSQL driver binds parameters)
+    ids = [p["id"] for p in pages(s, "/api/catalog/search?market=US&q=" + word, limit=100)]
+    assert len(ids) == len(set(ids)) == 1003
