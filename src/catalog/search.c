@@ -159,6 +159,7 @@ enum page_source {
 	SRC_SCOPE, /* the scope in sort order (or a search's matches) */
 	SRC_PROBE, /* only the first LISTING_PROBE_ROWS rows of the scope in sort order */
 	SRC_ATTR,  /* the scope's products with one size or colour (listing_attrs) */
+	SRC_PRICE, /* the scope's rows in the price range (product_market_price), sorted */
 };
 
 /* Rows a listing with a size or colour filter reads in sort order before it
@@ -167,6 +168,8 @@ enum page_source {
 /* Products with a size or colour above which listing_attrs is no better
  * than walking the scope. */
 #define LISTING_ATTR_MAX 20000
+/* Above every price (max_price's bound is 10^11). */
+#define PRODUCT_PRICE_TOP INT64_MAX
 
 static int run_page(struct db *db, struct arena *a, const struct listing_query *q,
 		    enum page_source src, const char *attr, const char *cats, struct listing_item **items)
@@ -210,11 +213,14 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 		int i = param(&s, DI(q->after_id));
 		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, cmp, k, i);
 	}
+	/* unary plus: no index gives this order, so SQLite picks the one the
+	 * price range narrows most and sorts what is in range */
+	const char *plus = src == SRC_PRICE ? "+" : "";
 	buf_printf(&s.b,
-		   " ORDER BY %s %s, l.product_id %s LIMIT $%d) t JOIN product_market l ON l.product_id = "
-		   "t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id%s ORDER BY t.k "
-		   "%s, t.product_id %s",
-		   key, dir, dir, param(&s, DI(q->limit + 1)), ITEM_JOINS, dir, dir);
+		   " ORDER BY %s%s %s, %sl.product_id %s LIMIT $%d) t JOIN product_market l ON "
+		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id%s "
+		   "ORDER BY t.k %s, t.product_id %s",
+		   plus, key, dir, plus, dir, param(&s, DI(q->limit + 1)), ITEM_JOINS, dir, dir);
 	struct db_res r;
 	int rc = db_query(db, &r, s.b.p, s.p, s.n);
 	buf_free(&s.b);
@@ -268,18 +274,38 @@ static const char *scope_categories(struct db *db, struct arena *a, int64_t scop
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 		struct listing_item **items)
 {
-	if (q->match || (!q->size && !q->color))
+	if (q->match || (!q->size && !q->color && (q->sort >= SORT_PRICE_ASC ||
+						   (q->min_price < 0 && q->max_price < 0))))
 		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
 	/*
-	 * A size or colour filter: most are common enough that the first rows in
-	 * sort order fill the page. When they do not, the filter is rare in this
-	 * scope: read the products having the rarer of the two from
-	 * listing_attrs and sort those, rather than walk the whole scope. Every
-	 * path returns the same rows.
+	 * A size or colour filter, or a price range with a sort not by price:
+	 * most are common enough that the first rows in sort order fill the
+	 * page. When they do not, the filter is rare in this scope: read the
+	 * fewest candidates — the products with the size or the colour
+	 * (listing_attrs), or the rows in the price range (its index) — and sort
+	 * those, rather than walk the whole scope. Every path returns the same
+	 * rows.
 	 */
 	int n = run_page(db, a, q, SRC_PROBE, NULL, NULL, items);
 	if (n < 0 || n > q->limit)
 		return n;
+	/* a price range read on the price index, when it holds fewer rows than
+	 * the products with the size or colour */
+	int64_t in_range = LISTING_ATTR_MAX;
+	if (q->min_price >= 0 || q->max_price >= 0) {
+		char sql[320];
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM (SELECT 1 FROM product_market WHERE market_id = $1 AND "
+			 "scope_id = $2 AND price >= $3 AND price <= $4 LIMIT %d) x",
+			 LISTING_ATTR_MAX);
+		if (db_scalar(db, &in_range, 0, sql,
+			      DBV(DI(q->market_id), DI(q->scope_id), DI(q->min_price >= 0 ? q->min_price : 0),
+				  DI(q->max_price >= 0 ? q->max_price : PRODUCT_PRICE_TOP))) != DB_OK)
+			return -1;
+	}
+	if (!q->size && !q->color)
+		return run_page(db, a, q, in_range < LISTING_ATTR_MAX ? SRC_PRICE : SRC_SCOPE, NULL, NULL,
+				items);
 	const char *cats = scope_categories(db, a, q->scope_id);
 	if (!cats) /* a category with no id cannot have products */
 		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
@@ -303,6 +329,8 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 			best = attr;
 		}
 	}
+	if (in_range < best_n)
+		return run_page(db, a, q, SRC_PRICE, NULL, NULL, items);
 	if (!best)
 		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
 	return run_page(db, a, q, SRC_ATTR, best, cats, items);

@@ -258,6 +258,11 @@ def test_listing_rare_size_pages_every_item_once(s):
         assert sorted(got) == want and len(got) == len(set(got)), sort
         scoped = [x["id"] for x in pages(s, url + "&brand=" + brand + "&category=dresses", limit=3)]
         assert scoped == got, sort
+        # a narrow price range: read through the price index, same rows
+        cheap = [x["id"] for x in pages(s, "/api/catalog/products?market=US&brand=%s&sort=%s&max_price=1000"
+                                         % (brand, sort), limit=1)]
+        assert sorted(cheap) == sorted(x["id"] for i, x in enumerate(made) if i % 3 == 0), sort
+        assert [x for x in got if x in cheap] == [x for x in cheap if x in got], sort
 
 
 def test_search_facets_count_the_best_1000_matches(s):
