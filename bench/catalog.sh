@@ -48,10 +48,28 @@ hwm=$(awk '/VmHWM/ {print $2 " " $3}' /proc/"$mandi_pid"/status)
 mandi_stop
 
 # the same fixed paths with the cache off: what the database path costs
-CACHE_TYPE=none mandi_start
+# (after the server's startup recommendations run, so it does not share the
+# cores), then every listing and search a miss: one connection, and the
+# server's own CPU per request from /proc, which other loads on the box do
+# not inflate the way they inflate latency
+: >"$WORK/mandi.log"
+CACHE_TYPE=none MANDI_LOG_LEVEL=debug mandi_start
+for _ in $(seq 600); do grep -q 'job catalog.recommendations' "$WORK/mandi.log" && break; sleep 0.5; done
 for p in "$DETAIL" "$LISTING" "$SEARCH"; do
 	IFS='|' read -r _ mr m50 m99 merr <<<"$(wrk_row mandi "$base$p")"
 	echo "| GET ${p%%\?*} (CACHE_TYPE=none) | $mr | $m50 | $m99 | | | | |${merr:+ $merr}"
+done
+tick=$(getconf CLK_TCK)
+for s in listing search; do
+	c0=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
+	out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$BENCH_DIR/catalog_$s.lua" "$base")
+	c1=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
+	n=$(echo "$out" | awk '/requests in/ {print $1}')
+	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+	p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+	p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+	cpu=$(awk -v d=$((c1 - c0)) -v t="$tick" -v n="$n" 'BEGIN { printf "%.2f", n ? d * 1000 / t / n : 0 }')
+	echo "| GET varied $s, CACHE_TYPE=none, 1 connection | $rps | $p50 | $p99 | | | | | server CPU $cpu ms/request"
 done
 mandi_stop
 
