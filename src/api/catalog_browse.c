@@ -234,9 +234,9 @@ static void search(struct req *r)
 	} else {
 		struct listing_item *items;
 		struct facets f;
-		int n = listing_run(db, &r->a, &q, &items);
 		const struct market *mk = market_by_id(q.market_id);
-		if (n < 0 || !listing_facets(db, &r->a, &q, mk->currency, &f)) {
+		int n = search_run(db, &r->a, &q, mk->currency, &items, &f);
+		if (n < 0) {
 			reply_error(r, MERR_INTERNAL, NULL, NULL);
 			goto out;
 		}

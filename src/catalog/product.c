@@ -354,35 +354,66 @@ enum merr product_load(struct db *db, struct arena *a, int64_t id, struct produc
 	return MERR_OK;
 }
 
-/* product_market rows of the active products matching the third %s (a
+/* product_market rows of the active products matching the last %s (a
  * condition on p): one per market where a variant has a price, times scope 0
  * and every category on the product's path, with the sizes and colours sold
- * there (see 005_catalog_scope.sql). The first two %s are the engine's
- * string aggregate. */
+ * there (see 005_catalog_scope.sql) and those of the variants with units
+ * available (008_listing_stock.sql). The other %s are the engine's string
+ * aggregate. */
 static const char LISTING_INSERT[] =
 	"INSERT INTO product_market (product_id, market_id, scope_id, category_id, brand_id, price, "
-	"price_max, popularity, created_at, sizes, colors) "
+	"price_max, popularity, created_at, sizes, colors, in_stock, stock_sizes, stock_colors) "
 	"WITH RECURSIVE up(category_id, scope_id) AS (SELECT id, id FROM categories UNION ALL "
 	"SELECT up.category_id, c.parent_id FROM up JOIN categories c ON c.id = up.scope_id "
 	"WHERE c.parent_id IS NOT NULL), scopes(category_id, scope_id) AS (SELECT category_id, "
 	"scope_id FROM up UNION ALL SELECT id, 0 FROM categories) "
 	"SELECT x.id, x.market_id, s.scope_id, x.category_id, x.brand_id, x.price, x.price_max, "
-	"x.popularity, x.created_at, x.sizes, x.colors FROM (SELECT p.id, pp.market_id, p.category_id, "
+	"x.popularity, x.created_at, x.sizes, x.colors, x.in_stock, COALESCE(x.stock_sizes, '|'), "
+	"COALESCE(x.stock_colors, '|') FROM (SELECT p.id, pp.market_id, p.category_id, "
 	"p.brand_id, MIN(pp.price) AS price, MAX(pp.price) AS price_max, p.popularity, p.created_at, "
 	"'|' || %s(LOWER(COALESCE(v.size, '')), '|') || '|' AS sizes, "
-	"'|' || %s(LOWER(COALESCE(v.color, '')), '|') || '|' AS colors "
+	"'|' || %s(LOWER(COALESCE(v.color, '')), '|') || '|' AS colors, "
+	"MAX(CASE WHEN i.stock - i.reserved > 0 THEN 1 ELSE 0 END) AS in_stock, "
+	"'|' || %s(CASE WHEN i.stock - i.reserved > 0 THEN LOWER(COALESCE(v.size, '')) END, '|') "
+	"|| '|' AS stock_sizes, "
+	"'|' || %s(CASE WHEN i.stock - i.reserved > 0 THEN LOWER(COALESCE(v.color, '')) END, '|') "
+	"|| '|' AS stock_colors "
 	"FROM products p JOIN product_variants v ON v.product_id = p.id "
-	"JOIN product_prices pp ON pp.variant_id = v.id WHERE p.status = 'active'%s "
+	"JOIN product_prices pp ON pp.variant_id = v.id LEFT JOIN inventory i ON i.variant_id = v.id "
+	"WHERE p.status = 'active'%s "
 	"GROUP BY p.id, pp.market_id, p.category_id, p.brand_id, p.popularity, p.created_at) x "
 	"JOIN scopes s ON s.category_id = x.category_id";
+
+/* listing_attrs rows (see 008_listing_attrs.sql) of the active products
+ * matching the %s conditions on p (twice the same). */
+static const char ATTRS_INSERT[] =
+	"INSERT INTO listing_attrs (category_id, attr, product_id) "
+	"SELECT p.category_id, 's:' || LOWER(COALESCE(v.size, '')), p.id FROM products p "
+	"JOIN product_variants v ON v.product_id = p.id WHERE p.status = 'active'%s UNION "
+	"SELECT p.category_id, 'c:' || LOWER(COALESCE(v.color, '')), p.id FROM products p "
+	"JOIN product_variants v ON v.product_id = p.id WHERE p.status = 'active'%s";
+
+/* LISTING_INSERT for the products matching cond, into sql. */
+static void listing_insert_sql(struct buf *sql, const struct db_dialect *d, const char *cond)
+{
+	buf_printf(sql, LISTING_INSERT, d->str_agg, d->str_agg, d->str_agg, d->str_agg, cond);
+}
 
 bool product_reindex(struct db *db, int64_t id)
 {
 	const struct db_dialect *d = db_conn_dialect(db);
-	char sql[2048];
-	snprintf(sql, sizeof(sql), LISTING_INSERT, d->str_agg, d->str_agg, " AND p.id = $1");
-	if (db_exec(db, "DELETE FROM product_market WHERE product_id = $1", DBV(DI(id)), NULL) != DB_OK ||
-	    db_exec(db, sql, DBV(DI(id)), NULL) != DB_OK)
+	struct buf sql;
+	buf_init(&sql, 4096);
+	listing_insert_sql(&sql, d, " AND p.id = $1");
+	bool ok = db_exec(db, "DELETE FROM product_market WHERE product_id = $1", DBV(DI(id)), NULL) ==
+			  DB_OK &&
+		  db_exec(db, sql.p, DBV(DI(id)), NULL) == DB_OK &&
+		  db_exec(db, "DELETE FROM listing_attrs WHERE product_id = $1", DBV(DI(id)), NULL) == DB_OK;
+	buf_reset(&sql);
+	buf_printf(&sql, ATTRS_INSERT, " AND p.id = $1", " AND p.id = $1");
+	ok = ok && db_exec(db, sql.p, DBV(DI(id)), NULL) == DB_OK;
+	buf_free(&sql);
+	if (!ok)
 		return false;
 	int64_t active = 0;
 	if (db_scalar(db, &active, 0, "SELECT COUNT(*) FROM products WHERE id = $1 AND status = 'active'",
@@ -398,7 +429,7 @@ bool product_reindex(struct db *db, int64_t id)
 
 bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 {
-	enum { CHUNK = 200 };
+	enum { CHUNK = 64 }; /* the PostgreSQL driver binds at most 64 parameters */
 	const struct db_dialect *d = db_conn_dialect(db);
 	struct buf in, sql;
 	struct db_val p[CHUNK];
@@ -420,7 +451,13 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 		char cond[16 + 8 * CHUNK + 16];
 		snprintf(cond, sizeof(cond), " AND p.id IN %s", in.p);
 		buf_reset(&sql);
-		buf_printf(&sql, LISTING_INSERT, d->str_agg, d->str_agg, cond);
+		listing_insert_sql(&sql, d, cond);
+		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		buf_reset(&sql);
+		buf_printf(&sql, "DELETE FROM listing_attrs WHERE product_id IN %s", in.p);
+		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		buf_reset(&sql);
+		buf_printf(&sql, ATTRS_INSERT, cond, cond);
 		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
 		/* the full-text entry, per product (the slots take one id) */
 		struct db_res r;
@@ -448,10 +485,17 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 bool product_reindex_all(struct db *db)
 {
 	const struct db_dialect *d = db_conn_dialect(db);
-	char sql[2048];
-	snprintf(sql, sizeof(sql), LISTING_INSERT, d->str_agg, d->str_agg, "");
-	if (db_exec(db, "DELETE FROM product_market", DBV0, NULL) != DB_OK ||
-	    db_exec(db, sql, DBV0, NULL) != DB_OK)
+	struct buf sql;
+	buf_init(&sql, 4096);
+	listing_insert_sql(&sql, d, "");
+	bool ok = db_exec(db, "DELETE FROM product_market", DBV0, NULL) == DB_OK &&
+		  db_exec(db, sql.p, DBV0, NULL) == DB_OK &&
+		  db_exec(db, "DELETE FROM listing_attrs", DBV0, NULL) == DB_OK;
+	buf_reset(&sql);
+	buf_printf(&sql, ATTRS_INSERT, "", "");
+	ok = ok && db_exec(db, sql.p, DBV0, NULL) == DB_OK;
+	buf_free(&sql);
+	if (!ok)
 		return false;
 	for (int i = 0; i < 2 && d->fts_rebuild[i]; i++)
 		if (db_exec(db, d->fts_rebuild[i], DBV0, NULL) != DB_OK)

@@ -59,40 +59,58 @@ static void with_match(struct db *db, struct sqlb *s, const struct listing_query
 	}
 }
 
-/* FROM + WHERE shared by the page and facet queries; joins go between. */
-static void from_where(struct sqlb *s, const struct listing_query *q, const char *joins)
+/*
+ * FROM + WHERE over product_market l shared by the page, count and facet
+ * queries. A search reads the matches first (CROSS JOIN keeps SQLite from
+ * putting the scope's rows outside and re-running the full-text query per
+ * row) and looks each one up by primary key.
+ */
+static void from_where(struct sqlb *s, const struct listing_query *q, const char *from)
 {
-	buf_adds(&s->b, " FROM product_market l");
-	if (q->match)
-		buf_adds(&s->b, " JOIN m ON m.id = l.product_id");
-	buf_adds(&s->b, joins);
+	if (from)
+		buf_adds(&s->b, from);
+	else if (q->match)
+		buf_adds(&s->b, " FROM m CROSS JOIN product_market l");
+	else
+		buf_adds(&s->b, " FROM product_market l");
 	int m = param(s, DI(q->market_id));
 	buf_printf(&s->b, " WHERE l.market_id = $%d AND l.scope_id = $%d", m, param(s, DI(q->scope_id)));
+	if (q->match)
+		buf_adds(&s->b, " AND l.product_id = m.id");
 	if (q->brand_id)
 		buf_printf(&s->b, " AND l.brand_id = $%d", param(s, DI(q->brand_id)));
 	if (q->min_price >= 0)
 		buf_printf(&s->b, " AND l.price >= $%d", param(s, DI(q->min_price)));
 	if (q->max_price >= 0)
 		buf_printf(&s->b, " AND l.price <= $%d", param(s, DI(q->max_price)));
-	/* sizes and colours sold in the market are on the row ('|s|m|'): a cheap
-	 * test first; stock lives in inventory, so in_stock needs one variant
-	 * sold here, of that size and colour, with units available */
-	if (q->size)
-		buf_printf(&s->b, " AND l.sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
-	if (q->color)
-		buf_printf(&s->b, " AND l.colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
-	if (q->in_stock) {
-		buf_adds(&s->b, " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp "
-				"ON pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON "
-				"i.variant_id = v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0");
+	/* sizes and colours sold in the market are on the row ('|s|m|'), and
+	 * those of the variants with units available too (stock_sizes,
+	 * stock_colors, kept in step with inventory): in_stock with a size or a
+	 * colour is a test on the row; with both, the two tests narrow it down
+	 * and an EXISTS checks one variant has that size and colour in stock */
+	if (!q->in_stock) {
 		if (q->size)
-			buf_printf(&s->b, " AND LOWER(v.size) = LOWER($%d)", param(s, DT(q->size)));
+			buf_printf(&s->b, " AND l.sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
 		if (q->color)
-			buf_printf(&s->b, " AND LOWER(v.color) = LOWER($%d)", param(s, DT(q->color)));
-		buf_adds(&s->b, ")");
+			buf_printf(&s->b, " AND l.colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
+		return;
 	}
+	if (q->size)
+		buf_printf(&s->b, " AND l.stock_sizes LIKE $%d ESCAPE '\\'", param(s, DT(q->size_like)));
+	if (q->color)
+		buf_printf(&s->b, " AND l.stock_colors LIKE $%d ESCAPE '\\'", param(s, DT(q->color_like)));
+	if (!q->size && !q->color)
+		buf_adds(&s->b, " AND l.in_stock = 1");
+	if (q->size && q->color)
+		buf_printf(&s->b,
+			   " AND EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp ON "
+			   "pp.variant_id = v.id AND pp.market_id = l.market_id JOIN inventory i ON "
+			   "i.variant_id = v.id WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0 "
+			   "AND LOWER(v.size) = LOWER($%d) AND LOWER(v.color) = LOWER($%d))",
+			   param(s, DT(q->size)), param(s, DT(q->color)));
 }
 
+/* A listing item's columns over product_market l; %s is the sort key. */
 static const char ITEM_COLS[] =
 	"SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
 	"l.created_at, (SELECT v.images FROM product_variants v WHERE v.product_id = "
@@ -136,23 +154,73 @@ const char *listing_like(struct arena *a, const char *value)
 	return out;
 }
 
-int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
-		struct listing_item **items)
+/* How a page query reaches product_market's rows. */
+enum page_source {
+	SRC_SCOPE, /* the scope in sort order (or a search's matches) */
+	SRC_PROBE, /* only the first LISTING_PROBE_ROWS rows of the scope in sort order */
+	SRC_ATTR,  /* the scope's products with one size or colour (listing_attrs) */
+	SRC_PRICE, /* the scope's rows in the price range (product_market_price), sorted */
+};
+
+/* Rows a listing with a size or colour filter reads in sort order before it
+ * looks for a narrower way in. */
+#define LISTING_PROBE_ROWS 400
+/* Products with a size or colour above which listing_attrs is no better
+ * than walking the scope. */
+#define LISTING_ATTR_MAX 20000
+/* Above every price (max_price's bound is 10^11). */
+#define PRODUCT_PRICE_TOP INT64_MAX
+
+static int run_page(struct db *db, struct arena *a, const struct listing_query *q,
+		    enum page_source src, const char *attr, const char *cats, struct listing_item **items)
 {
 	struct sqlb s = {.n = 0};
+	struct buf from;
 	buf_init(&s.b, 16384);
+	buf_init(&from, 4096);
 	const char *key = sorts[q->sort].key;
-	bool asc = sorts[q->sort].asc;
+	const char *dir = sorts[q->sort].asc ? "ASC" : "DESC";
+	char cmp = sorts[q->sort].asc ? '>' : '<';
+	/* the inner query finds the page's rows in order (an index walk for a
+	 * listing, a top-N sort of the matches for a search); the outer one
+	 * reads the columns of those rows only */
 	with_match(db, &s, q);
-	buf_printf(&s.b, ITEM_COLS, key);
-	from_where(&s, q, ITEM_JOINS);
+	buf_printf(&s.b, ITEM_COLS, "t.k");
+	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
+	if (src == SRC_PROBE) {
+		int mk = param(&s, DI(q->market_id)), sc = param(&s, DI(q->scope_id));
+		buf_printf(&from, " FROM (SELECT * FROM product_market l WHERE l.market_id = $%d AND "
+				  "l.scope_id = $%d", mk, sc);
+		if (q->after) {
+			int k = param(&s, DI(q->after_key));
+			int i = param(&s, DI(q->after_id));
+			buf_printf(&from, " AND (%s, l.product_id) %c ($%d, $%d)", key, cmp, k, i);
+		}
+		buf_printf(&from, " ORDER BY %s %s, l.product_id %s LIMIT %d) l", key, dir, dir,
+			   LISTING_PROBE_ROWS);
+	} else if (src == SRC_ATTR) {
+		/* CROSS JOIN: SQLite reads the few products with the size or colour
+		 * first, then their rows by primary key, and sorts what is left */
+		buf_adds(&from, " FROM listing_attrs a CROSS JOIN product_market l");
+	}
+	from_where(&s, q, from.len ? from.p : NULL);
+	buf_free(&from);
+	if (src == SRC_ATTR)
+		buf_printf(&s.b, " AND a.category_id IN (%s) AND a.attr = $%d AND l.product_id = a.product_id",
+			   cats, param(&s, DT(attr)));
 	if (q->after) {
 		int k = param(&s, DI(q->after_key));
 		int i = param(&s, DI(q->after_id));
-		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, asc ? '>' : '<', k, i);
+		buf_printf(&s.b, " AND (%s, l.product_id) %c ($%d, $%d)", key, cmp, k, i);
 	}
-	buf_printf(&s.b, " ORDER BY %s %s, l.product_id %s LIMIT $%d", key, asc ? "ASC" : "DESC",
-		   asc ? "ASC" : "DESC", param(&s, DI(q->limit + 1)));
+	/* unary plus: no index gives this order, so SQLite picks the one the
+	 * price range narrows most and sorts what is in range */
+	const char *plus = src == SRC_PRICE ? "+" : "";
+	buf_printf(&s.b,
+		   " ORDER BY %s%s %s, %sl.product_id %s LIMIT $%d) t JOIN product_market l ON "
+		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id%s "
+		   "ORDER BY t.k %s, t.product_id %s",
+		   plus, key, dir, plus, dir, param(&s, DI(q->limit + 1)), ITEM_JOINS, dir, dir);
 	struct db_res r;
 	int rc = db_query(db, &r, s.b.p, s.p, s.n);
 	buf_free(&s.b);
@@ -165,6 +233,107 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 	db_res_free(&r);
 	*items = it;
 	return n;
+}
+
+/* "s:m" / "c:red": a listing_attrs value (ASCII lower case, as listing_like). */
+static const char *attr_value(struct arena *a, char kind, const char *value)
+{
+	size_t n = strlen(value);
+	char *out = arena_alloc(a, n + 3), *o = out;
+	*o++ = kind;
+	*o++ = ':';
+	for (const char *c = value; *c; c++)
+		*o++ = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	*o = 0;
+	return out;
+}
+
+/* The scope's category ids ("1, 7, 8"; every category for scope 0), or NULL. */
+static const char *scope_categories(struct db *db, struct arena *a, int64_t scope)
+{
+	struct db_res r;
+	int rc = scope ? db_query(db, &r,
+				  "WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE id = $1 UNION "
+				  "SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) "
+				  "SELECT id FROM sub",
+				  DBV(DI(scope)))
+		       : db_query(db, &r, "SELECT id FROM categories", DBV0);
+	if (rc != DB_OK)
+		return NULL;
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	int n = r.nrows;
+	for (int i = 0; i < n; i++)
+		buf_printf(&b, "%s%lld", i ? ", " : "", (long long)db_int(&r, i, 0));
+	db_res_free(&r);
+	const char *out = n ? arena_strdup(a, b.p) : NULL;
+	buf_free(&b);
+	return out;
+}
+
+int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
+		struct listing_item **items)
+{
+	if (q->match || (!q->size && !q->color && (q->sort >= SORT_PRICE_ASC ||
+						   (q->min_price < 0 && q->max_price < 0))))
+		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+	/*
+	 * A size or colour filter, or a price range with a sort not by price:
+	 * most are common enough that the first rows in sort order fill the
+	 * page. When they do not, the filter is rare in this scope: read the
+	 * fewest candidates — the products with the size or the colour
+	 * (listing_attrs), or the rows in the price range (its index) — and sort
+	 * those, rather than walk the whole scope. Every path returns the same
+	 * rows.
+	 */
+	int n = run_page(db, a, q, SRC_PROBE, NULL, NULL, items);
+	if (n < 0 || n > q->limit)
+		return n;
+	/* a price range read on the price index, when it holds fewer rows than
+	 * the products with the size or colour */
+	int64_t in_range = LISTING_ATTR_MAX;
+	if (q->min_price >= 0 || q->max_price >= 0) {
+		char sql[320];
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM (SELECT 1 FROM product_market WHERE market_id = $1 AND "
+			 "scope_id = $2 AND price >= $3 AND price <= $4 LIMIT %d) x",
+			 LISTING_ATTR_MAX);
+		if (db_scalar(db, &in_range, 0, sql,
+			      DBV(DI(q->market_id), DI(q->scope_id), DI(q->min_price >= 0 ? q->min_price : 0),
+				  DI(q->max_price >= 0 ? q->max_price : PRODUCT_PRICE_TOP))) != DB_OK)
+			return -1;
+	}
+	if (!q->size && !q->color)
+		return run_page(db, a, q, in_range < LISTING_ATTR_MAX ? SRC_PRICE : SRC_SCOPE, NULL, NULL,
+				items);
+	const char *cats = scope_categories(db, a, q->scope_id);
+	if (!cats) /* a category with no id cannot have products */
+		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+	const char *best = NULL;
+	int64_t best_n = LISTING_ATTR_MAX;
+	for (int k = 0; k < 2; k++) {
+		const char *v = k ? q->color : q->size;
+		if (!v)
+			continue;
+		const char *attr = attr_value(a, k ? 'c' : 's', v);
+		char sql[512];
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM (SELECT 1 FROM listing_attrs WHERE category_id IN (%.400s) "
+			 "AND attr = $1 LIMIT %d) x",
+			 cats, LISTING_ATTR_MAX);
+		int64_t c;
+		if (strlen(cats) > 400 || db_scalar(db, &c, 0, sql, DBV(DT(attr))) != DB_OK)
+			return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+		if (c < best_n) {
+			best_n = c;
+			best = attr;
+		}
+	}
+	if (in_range < best_n)
+		return run_page(db, a, q, SRC_PRICE, NULL, NULL, items);
+	if (!best)
+		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+	return run_page(db, a, q, SRC_ATTR, best, cats, items);
 }
 
 int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int64_t *ids, int n,
@@ -245,8 +414,44 @@ static void facet_add_list(struct arena *a, struct facet *f, int *cap, const cha
 	}
 }
 
-bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
-		    const char *currency, struct facets *out)
+/* Page items for these product ids (rows of q's market and scope), in the
+ * given order, with keys[i] as each one's sort key. */
+static int items_by_ids(struct db *db, struct arena *a, const struct listing_query *q,
+			const int64_t *ids, const int64_t *keys, int n, struct listing_item **items)
+{
+	struct listing_item *it = arena_alloc(a, sizeof(*it) * (size_t)(n + 1));
+	*items = it;
+	if (!n)
+		return 0;
+	struct buf sql;
+	buf_init(&sql, 16384);
+	buf_printf(&sql, ITEM_COLS, "l.popularity");
+	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.scope_id = $2 AND "
+			 "l.product_id IN (", ITEM_JOINS);
+	/* ids came from the database as integers: inline, as a page can hold
+	 * more ids than the PostgreSQL driver binds parameters */
+	for (int i = 0; i < n; i++)
+		buf_printf(&sql, "%s%lld", i ? ", " : "", (long long)ids[i]);
+	buf_adds(&sql, ")");
+	struct db_res r;
+	int rc = db_query(db, &r, sql.p, DBV(DI(q->market_id), DI(q->scope_id)));
+	buf_free(&sql);
+	if (rc != DB_OK)
+		return -1;
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < r.nrows; j++)
+			if (db_int(&r, j, 0) == ids[i]) {
+				item_row(a, &r, j, &it[k]);
+				it[k++].sort_key = keys[i];
+				break;
+			}
+	db_res_free(&r);
+	return k;
+}
+
+int search_run(struct db *db, struct arena *a, const struct listing_query *q, const char *currency,
+	       struct listing_item **items, struct facets *out)
 {
 	memset(out, 0, sizeof(*out));
 	static const char *const names[] = {"brand", "category", "size", "color", "price"};
@@ -257,41 +462,50 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 		if (strcmp(bands[i].currency, currency) == 0)
 			bb = bands[i].bounds;
 
-	/* one grouped query over brand × category × price band × the sizes and
-	 * colours lists; C splits it into the five facets */
+	/*
+	 * One pass over the matches: the SEARCH_FACET_TOP best by relevance,
+	 * with the count of all of them alongside (a window over the same rows,
+	 * not a second full-text pass). The inner query keeps only keys, an
+	 * index-only lookup per match when nothing else is filtered; the facet
+	 * columns are read for the best rows alone. Those rows give the facets
+	 * and, for a first page in relevance order, the page itself.
+	 */
 	struct sqlb s = {.n = 0};
 	buf_init(&s.b, 16384);
 	with_match(db, &s, q);
 	int b0 = param(&s, DI(bb[0])), b1 = param(&s, DI(bb[1])), b2 = param(&s, DI(bb[2])),
 	    b3 = param(&s, DI(bb[3]));
 	buf_printf(&s.b,
-		   "SELECT COALESCE(b.slug, ''), COALESCE(b.name, ''), c.slug, c.name, CASE WHEN l.price < "
-		   "$%d THEN 0 WHEN l.price < $%d THEN 1 WHEN l.price < $%d THEN 2 WHEN l.price < $%d "
-		   "THEN 3 ELSE 4 END AS band, l.sizes, l.colors, COUNT(*)",
+		   "SELECT t.product_id, t.k, t.total, COALESCE(b.slug, ''), COALESCE(b.name, ''), c.slug, "
+		   "c.name, CASE WHEN l.price < $%d THEN 0 WHEN l.price < $%d THEN 1 WHEN l.price < $%d "
+		   "THEN 2 WHEN l.price < $%d THEN 3 ELSE 4 END, l.sizes, l.colors FROM (SELECT "
+		   "l.product_id, l.market_id, l.scope_id, m.rank AS k, COUNT(*) OVER () AS total",
 		   b0, b1, b2, b3);
-	from_where(&s, q,
-		   " JOIN categories c ON c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id");
-	buf_adds(&s.b, " GROUP BY b.slug, b.name, c.slug, c.name, band, l.sizes, l.colors");
+	from_where(&s, q, NULL);
+	buf_printf(&s.b,
+		   " ORDER BY m.rank DESC, l.product_id DESC LIMIT %d) t JOIN product_market l ON "
+		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id "
+		   "JOIN categories c ON c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id "
+		   "ORDER BY t.k DESC, t.product_id DESC",
+		   SEARCH_FACET_TOP);
 	struct db_res r;
 	int rc = db_query(db, &r, s.b.p, s.p, s.n);
 	buf_free(&s.b);
 	if (rc != DB_OK)
-		return false;
+		return -1;
 	int capb = 0, capc = 0, capp = 0, caps = 0, capk = 0;
 	int64_t per_band[NBANDS] = {0};
+	out->total = r.nrows ? db_int(&r, 0, 2) : 0;
 	for (int i = 0; i < r.nrows; i++) {
-		int64_t n = db_int(&r, i, 7);
-		facet_add_list(a, &out->f[FACET_SIZE], &caps, db_text(&r, i, 5), n);
-		facet_add_list(a, &out->f[FACET_COLOR], &capk, db_text(&r, i, 6), n);
-		out->total += n;
-		if (*db_text(&r, i, 0))
-			facet_add(a, &out->f[FACET_BRAND], &capb, db_text(&r, i, 0), db_text(&r, i, 1), n);
-		facet_add(a, &out->f[FACET_CATEGORY], &capc, db_text(&r, i, 2), db_text(&r, i, 3), n);
-		int64_t band = db_int(&r, i, 4);
+		facet_add_list(a, &out->f[FACET_SIZE], &caps, db_text(&r, i, 8), 1);
+		facet_add_list(a, &out->f[FACET_COLOR], &capk, db_text(&r, i, 9), 1);
+		if (*db_text(&r, i, 3))
+			facet_add(a, &out->f[FACET_BRAND], &capb, db_text(&r, i, 3), db_text(&r, i, 4), 1);
+		facet_add(a, &out->f[FACET_CATEGORY], &capc, db_text(&r, i, 5), db_text(&r, i, 6), 1);
+		int64_t band = db_int(&r, i, 7);
 		if (band >= 0 && band < NBANDS)
-			per_band[band] += n;
+			per_band[band]++;
 	}
-	db_res_free(&r);
 	/* price bands in ascending order, value "min-max" as the filters take it */
 	for (int i = 0; i < NBANDS; i++) {
 		if (!per_band[i])
@@ -314,7 +528,20 @@ bool listing_facets(struct db *db, struct arena *a, const struct listing_query *
 	for (int k = 0; k < FACET__COUNT; k++)
 		if (k != FACET_PRICE && out->f[k].n > 0)
 			qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
-	return true;
+
+	if (q->sort != SORT_RELEVANCE || q->after) {
+		db_res_free(&r);
+		return listing_run(db, a, q, items);
+	}
+	/* a first page by relevance is the head of the rows above */
+	int n = r.nrows < q->limit + 1 ? r.nrows : (int)q->limit + 1;
+	int64_t ids[128], keys[128];
+	for (int i = 0; i < n; i++) {
+		ids[i] = db_int(&r, i, 0);
+		keys[i] = db_int(&r, i, 1);
+	}
+	db_res_free(&r);
+	return items_by_ids(db, a, q, ids, keys, n, items);
 }
 
 char *search_match_query(struct db *db, struct arena *a, const char *text)

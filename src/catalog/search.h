@@ -76,9 +76,18 @@ int listing_by_ids(struct db *db, struct arena *a, int64_t market_id, const int6
  * in arena a. */
 const char *listing_like(struct arena *a, const char *value);
 
-/** Facet counts (and total) over everything q matches, ignoring paging. */
-bool listing_facets(struct db *db, struct arena *a, const struct listing_query *q,
-		    const char *currency, struct facets *out);
+/** How many of the best matches a search's facets count (the total counts all). */
+#define SEARCH_FACET_TOP 1000
+
+/**
+ * A search (q->match set): its page (as listing_run: up to q->limit + 1
+ * items in *items, the count returned, -1 on error), the total of
+ * everything it matches (ignoring paging) and facet counts over its
+ * SEARCH_FACET_TOP best matches by relevance: with fewer matches than that,
+ * over all of them. Facets ignore the page and the sort.
+ */
+int search_run(struct db *db, struct arena *a, const struct listing_query *q, const char *currency,
+	       struct listing_item **items, struct facets *out);
 
 /**
  * Turn user text into the engine's full-text syntax: lower-cased words of

@@ -1,0 +1,44 @@
+-- Fill product_market.in_stock / stock_sizes / stock_colors (see
+-- 008_listing_stock.sql) and keep them in step with inventory: a stock or
+-- reserved change that makes a variant available or unavailable recomputes
+-- its product's rows. Most stock changes do not cross zero and cost nothing.
+UPDATE product_market SET in_stock = 1, stock_sizes = x.sizes, stock_colors = x.colors
+FROM (SELECT v.product_id, pp.market_id,
+		'|' || string_agg(LOWER(COALESCE(v.size, '')), '|') || '|' AS sizes,
+		'|' || string_agg(LOWER(COALESCE(v.color, '')), '|') || '|' AS colors
+	FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id
+	JOIN inventory i ON i.variant_id = v.id
+	WHERE i.stock - i.reserved > 0
+	GROUP BY v.product_id, pp.market_id) x
+WHERE product_market.product_id = x.product_id AND product_market.market_id = x.market_id;
+
+CREATE FUNCTION listing_stock_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'UPDATE' AND (OLD.stock - OLD.reserved > 0) = (NEW.stock - NEW.reserved > 0) THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'INSERT' AND NEW.stock - NEW.reserved <= 0 THEN
+		RETURN NULL;
+	END IF;
+	UPDATE product_market l SET
+		in_stock = CASE WHEN EXISTS (SELECT 1 FROM product_variants v JOIN product_prices pp
+			ON pp.variant_id = v.id AND pp.market_id = l.market_id
+			JOIN inventory i ON i.variant_id = v.id
+			WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0) THEN 1 ELSE 0 END,
+		stock_sizes = COALESCE((SELECT '|' || string_agg(LOWER(COALESCE(v.size, '')), '|') || '|'
+			FROM product_variants v JOIN product_prices pp
+			ON pp.variant_id = v.id AND pp.market_id = l.market_id
+			JOIN inventory i ON i.variant_id = v.id
+			WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0), '|'),
+		stock_colors = COALESCE((SELECT '|' || string_agg(LOWER(COALESCE(v.color, '')), '|') || '|'
+			FROM product_variants v JOIN product_prices pp
+			ON pp.variant_id = v.id AND pp.market_id = l.market_id
+			JOIN inventory i ON i.variant_id = v.id
+			WHERE v.product_id = l.product_id AND i.stock - i.reserved > 0), '|')
+	WHERE l.product_id = (SELECT product_id FROM product_variants WHERE id = NEW.variant_id);
+	RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER inventory_listing_stock AFTER INSERT OR UPDATE OF stock, reserved ON inventory
+FOR EACH ROW EXECUTE FUNCTION listing_stock_sync();
