@@ -64,12 +64,20 @@ struct db_dialect {
 	const char *fts_index[2];  /**< statements (NULL = none) that (re)index product $1 */
 	const char *fts_delete;    /**< drop product $1 from the index */
 	const char *fts_rebuild[2]; /**< statements (NULL = none) that reindex every active product */
+	/** fts_index for every product listed in $1, JSON rows text ("[[1],[2]]") */
+	const char *fts_index_many[2];
+	const char *fts_delete_many; /**< fts_delete for every product listed in $1 (as above) */
 	/** SELECT product id, integer rank (higher = better) matching query $1 */
 	const char *fts_match;
 	const char *fts_quote;     /**< "\"" or "" */
 	const char *fts_prefix;    /**< "*" or ":*" */
 	const char *fts_and;       /**< " " or " & " */
 	const char *str_agg;       /**< string aggregate taking (text, separator) */
+	/** FROM item (printf format, %s = a text parameter such as "$1") with one
+	 * row per element of a JSON array of arrays; each row's `value` is one
+	 * element, read as CAST(value ->> 0 AS BIGINT), value ->> 1 … Bulk writes
+	 * pass a batch as one parameter this way (no per-row placeholders). */
+	const char *json_rows;
 };
 
 /** A driver: one per engine, in its own file. */
