@@ -103,6 +103,14 @@ static void *sq_open(const char *url, char *err, size_t errlen)
 	return sc;
 }
 
+static void sq_set_cache(void *c, int64_t kib)
+{
+	struct sqlite_conn *sc = c;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
+	sqlite3_exec(sc->db, sql, NULL, NULL, NULL);
+}
+
 static unsigned long hash(const char *s)
 {
 	unsigned long h = 5381;
@@ -352,5 +360,6 @@ const struct db_driver db_sqlite = {
 	.end = sq_end,
 	.ping = sq_ping,
 	.maintain = sq_maintain,
+	.set_cache = sq_set_cache,
 	.explain = sq_explain,
 };
