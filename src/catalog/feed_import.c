@@ -121,6 +121,7 @@ struct importer {
 	struct buf js;                   /* a batch as JSON rows */
 	/* statements, with the dialect's json_rows filled in */
 	const char *q_codes, *q_skus, *q_products, *q_variants, *q_prices, *q_stock;
+	const char *q_set_products, *q_set_variants, *q_clear_prices, *q_set_stock, *q_alerts;
 	int64_t *touched; /* products written by the current batch */
 	int ntouched;
 };
@@ -230,6 +231,40 @@ static bool importer_init(struct importer *im)
 			   "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), 0, "
 			   "CAST(value ->> 2 AS BIGINT), $1 FROM %s",
 			   "$2");
+	/* updates: the same COALESCE rules as product_apply, a statement per table */
+	im->q_set_products = stmt(im,
+				  "UPDATE products SET name = COALESCE(value ->> 1, name), "
+				  "description = COALESCE(value ->> 2, description), tags = COALESCE(value ->> 3, tags), "
+				  "status = COALESCE(value ->> 4, status), "
+				  "category_id = COALESCE(CAST(value ->> 5 AS BIGINT), category_id), "
+				  "brand_id = COALESCE(CAST(value ->> 6 AS BIGINT), brand_id), updated_at = $1 "
+				  "FROM %s WHERE products.id = CAST(value ->> 0 AS BIGINT)",
+				  "$2");
+	im->q_set_variants = stmt(im,
+				  "UPDATE product_variants SET size = COALESCE(value ->> 1, size), "
+				  "color = COALESCE(value ->> 2, color), images = COALESCE(value ->> 3, images) "
+				  "FROM %s WHERE product_variants.sku = value ->> 0 RETURNING id, sku",
+				  "$1");
+	im->q_clear_prices = stmt(im,
+				  "DELETE FROM product_prices WHERE variant_id IN "
+				  "(SELECT CAST(value ->> 0 AS BIGINT) FROM %s)",
+				  "$1");
+	/* stock below what is reserved fails the CHECK: the batch is redone */
+	im->q_set_stock = stmt(im,
+			       "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
+			       "updated_at) SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), 0, "
+			       "CAST(value ->> 2 AS BIGINT), $1 FROM %s WHERE true ON CONFLICT (variant_id) "
+			       "DO UPDATE SET stock = excluded.stock, updated_at = excluded.updated_at",
+			       "$2");
+	/* the variants inventory_check_alert has something to do for: at or
+	 * below the threshold, or with an open alert to resolve */
+	im->q_alerts = stmt(im,
+			    "SELECT i.variant_id FROM inventory i WHERE i.variant_id IN "
+			    "(SELECT CAST(value ->> 0 AS BIGINT) FROM %s) AND "
+			    "(i.stock - i.reserved <= i.low_stock_threshold OR EXISTS (SELECT 1 FROM "
+			    "system_alerts a WHERE a.status = 'open' AND "
+			    "a.dedup_key = 'low_stock:variant:' || i.variant_id))",
+			    "$1");
 	/* categories are a small table: every slug once for the whole file */
 	struct db_res r;
 	if (db_query(im->db, &r, "SELECT slug, id FROM categories", DBV0) != DB_OK)
@@ -495,6 +530,207 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 	return true;
 }
 
+/* Start a JSON array of rows in im->js. */
+static void js_begin(struct importer *im, struct jw *w)
+{
+	buf_reset(&im->js);
+	jw_init(w, &im->js);
+	jw_arr(w);
+}
+
+/*
+ * Apply the batch's updates of existing products with one statement per
+ * table, as product_apply does one by one: given fields replace, absent ones
+ * stay; variants are matched by SKU (lookup_batch found them in this very
+ * product) or added; given prices replace the variant's set; given stock is
+ * set, then the low-stock alerts are checked where there is something to
+ * raise or resolve. Must run before insert_new (which reuses the maps).
+ */
+static bool update_existing(struct importer *im, int from, int to, int64_t now)
+{
+	struct feed *f = im->f;
+	struct jw w;
+	struct db_res r;
+	int nprod = 0, nset = 0, nadd = 0;
+	js_begin(im, &w);
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || !gr->id)
+			continue;
+		const struct product *p = &gr->p;
+		jw_arr(&w);
+		jw_int(&w, gr->id);
+		js_text(&w, p->name);
+		js_text(&w, p->description);
+		js_text(&w, p->tags);
+		js_text(&w, p->status);
+		if (p->category_id)
+			jw_int(&w, p->category_id);
+		else
+			jw_null(&w);
+		if (p->brand_id)
+			jw_int(&w, p->brand_id);
+		else
+			jw_null(&w);
+		jw_arr_end(&w);
+		nprod++;
+	}
+	jw_arr_end(&w);
+	if (!nprod)
+		return true;
+	const char *jp = im->js.p;
+	int64_t n = 0;
+	if (db_exec(im->db, im->q_set_products, DBV(DI(now), DT(jp)), &n) != DB_OK || n != nprod)
+		return false;
+
+	/* variants: known SKUs updated (ids come back), new ones inserted; the
+	 * codes map (free by now) takes a SKU to its group and index */
+	idmap_clear(&im->codes);
+	for (int pass = 0; pass < 2; pass++) {
+		js_begin(im, &w);
+		int rows = 0;
+		for (int g = from; g < to; g++) {
+			struct group *gr = &im->groups[g];
+			if (!gr->ready || !gr->id)
+				continue;
+			for (int k = 0; k < gr->p.nvariants; k++) {
+				struct variant *v = &gr->p.variants[k];
+				bool known = idmap_get(&im->skus, v->sku, 0) > 0;
+				if (known != (pass == 0))
+					continue;
+				bool found;
+				*idmap_slot(f->a, &im->codes, v->sku, &found) = (int64_t)g * 65536 + k;
+				jw_arr(&w);
+				if (pass)
+					jw_int(&w, gr->id);
+				jw_str(&w, v->sku);
+				js_text(&w, v->size);
+				js_text(&w, v->color);
+				if (pass)
+					jw_str(&w, v->images ? v->images : "[]");
+				else
+					js_text(&w, v->images);
+				jw_arr_end(&w);
+				rows++;
+			}
+		}
+		jw_arr_end(&w);
+		if (!rows)
+			continue;
+		jp = im->js.p;
+		if ((pass ? db_query(im->db, &r, im->q_variants, DBV(DI(now), DT(jp)))
+			  : db_query(im->db, &r, im->q_set_variants, DBV(DT(jp)))) != DB_OK)
+			return false;
+		bool ok = r.nrows == rows;
+		for (int i = 0; ok && i < r.nrows; i++) {
+			int64_t gk = idmap_get(&im->codes, db_text(&r, i, 1), -1);
+			int g = (int)(gk / 65536), k = (int)(gk % 65536);
+			ok = gk >= 0 && g >= from && g < to && k < im->groups[g].p.nvariants;
+			if (ok)
+				im->groups[g].p.variants[k].id = db_int(&r, i, 0);
+		}
+		db_res_free(&r);
+		if (!ok)
+			return false;
+		*(pass ? &nadd : &nset) = rows;
+	}
+
+	/* prices: clear the variants' sets, then insert what the feed gives;
+	 * stock: a new variant always gets a row (threshold 0 = the default),
+	 * an existing one when the feed gives stock */
+	for (int pass = 0; pass < 3; pass++) {
+		js_begin(im, &w);
+		int rows = 0;
+		for (int g = from; g < to; g++) {
+			struct group *gr = &im->groups[g];
+			if (!gr->ready || !gr->id)
+				continue;
+			for (int k = 0; k < gr->p.nvariants; k++) {
+				struct variant *v = &gr->p.variants[k];
+				bool fresh = idmap_get(&im->skus, v->sku, 0) <= 0;
+				if (pass == 0) {
+					jw_arr(&w);
+					jw_int(&w, v->id);
+					jw_arr_end(&w);
+					rows++;
+				} else if (pass == 1) {
+					for (int i = 0; i < v->nprices; i++, rows++) {
+						jw_arr(&w);
+						jw_int(&w, v->id);
+						jw_int(&w, v->prices[i].market_id);
+						jw_int(&w, v->prices[i].amount);
+						jw_arr_end(&w);
+					}
+				} else if (fresh || v->has_stock) {
+					if (fresh && !v->low_stock_threshold)
+						v->low_stock_threshold = 5;
+					jw_arr(&w);
+					jw_int(&w, v->id);
+					jw_int(&w, v->stock);
+					jw_int(&w, v->low_stock_threshold);
+					jw_arr_end(&w);
+					rows++;
+				}
+			}
+		}
+		jw_arr_end(&w);
+		jp = im->js.p;
+		int rc = DB_OK;
+		if (rows && pass == 0)
+			rc = db_exec(im->db, im->q_clear_prices, DBV(DT(jp)), NULL);
+		else if (rows && pass == 1)
+			rc = db_exec(im->db, im->q_prices, DBV(DT(jp)), NULL);
+		else if (rows)
+			rc = db_exec(im->db, im->q_set_stock, DBV(DI(now), DT(jp)), NULL);
+		if (rc != DB_OK)
+			return false;
+	}
+
+	/* low-stock alerts: new variants at or below their threshold, and the
+	 * restocked or depleted existing ones the query picks out */
+	js_begin(im, &w);
+	int nstock = 0;
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || !gr->id)
+			continue;
+		for (int k = 0; k < gr->p.nvariants; k++) {
+			const struct variant *v = &gr->p.variants[k];
+			if (idmap_get(&im->skus, v->sku, 0) <= 0) {
+				if (v->stock <= v->low_stock_threshold && !inventory_check_alert(im->db, v->id, now))
+					return false;
+			} else if (v->has_stock) {
+				jw_arr(&w);
+				jw_int(&w, v->id);
+				jw_arr_end(&w);
+				nstock++;
+			}
+		}
+	}
+	jw_arr_end(&w);
+	if (nstock) {
+		jp = im->js.p;
+		if (db_query(im->db, &r, im->q_alerts, DBV(DT(jp))) != DB_OK)
+			return false;
+		bool ok = true;
+		for (int i = 0; ok && i < r.nrows; i++)
+			ok = inventory_check_alert(im->db, db_int(&r, i, 0), now);
+		db_res_free(&r);
+		if (!ok)
+			return false;
+	}
+	(void)nset;
+	(void)nadd;
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || !gr->id)
+			continue;
+		im->res->updated++;
+		im->touched[im->ntouched++] = gr->id;
+	}
+	return true;
+}
+
 /* Write one group's product (insert or update, reindex deferred). */
 static enum merr write_group(struct importer *im, struct group *g, struct verr *e)
 {
@@ -509,25 +745,14 @@ static enum merr write_group(struct importer *im, struct group *g, struct verr *
 	return m;
 }
 
-/* The batch as a whole: new products in bulk, updates one by one. MERR_OK,
- * or anything else after which the caller rolls the batch back. */
+/* The batch as a whole, updates then new products. MERR_OK, or anything
+ * else after which the caller rolls the batch back. */
 static enum merr write_batch(struct importer *im, int from, int to)
 {
 	int64_t now = time_now();
 	int created = im->res->created, updated = im->res->updated, ntouched = im->ntouched;
-	if (!insert_new(im, from, to, now))
+	if (!update_existing(im, from, to, now) || !insert_new(im, from, to, now))
 		goto refused;
-	for (int g = from; g < to; g++) {
-		struct group *gr = &im->groups[g];
-		if (!gr->ready || !gr->id)
-			continue;
-		struct verr e = {0};
-		enum merr m = write_group(im, gr, &e);
-		if (m != MERR_OK)
-			goto refused;
-		im->res->updated++;
-		im->touched[im->ntouched++] = gr->id;
-	}
 	return MERR_OK;
 refused:
 	im->res->created = created;
