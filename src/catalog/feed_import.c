@@ -5,9 +5,9 @@
  * bad rows, unknown markets and categories (a category map loaded once), who
  * owns the feed's product codes and SKUs (two queries per batch), brands (a
  * map for the whole file). A batch is then written inside one savepoint with
- * a constant number of multi-row statements for its new products (each batch
- * travels as one JSON parameter, see the dialect's json_rows) and
- * product_apply for the products it updates. Should the database refuse any
+ * a constant number of multi-row statements, for the products it updates
+ * and for the new ones (each batch travels as one JSON parameter, see the
+ * dialect's json_rows). Should the database refuse any
  * of it (a SKU taken meanwhile, stock below what is reserved…), the batch is
  * rolled back and redone product by product, a savepoint each, so the
  * refusal lands on the rows of its own product and nothing else.
@@ -551,7 +551,7 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 	struct feed *f = im->f;
 	struct jw w;
 	struct db_res r;
-	int nprod = 0, nset = 0, nadd = 0;
+	int nprod = 0;
 	js_begin(im, &w);
 	for (int g = from; g < to; g++) {
 		struct group *gr = &im->groups[g];
@@ -632,7 +632,6 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 		db_res_free(&r);
 		if (!ok)
 			return false;
-		*(pass ? &nadd : &nset) = rows;
 	}
 
 	/* prices: clear the variants' sets, then insert what the feed gives;
@@ -719,8 +718,6 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 		if (!ok)
 			return false;
 	}
-	(void)nset;
-	(void)nadd;
 	for (int g = from; g < to; g++) {
 		struct group *gr = &im->groups[g];
 		if (!gr->ready || !gr->id)
