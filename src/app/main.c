@@ -2,6 +2,7 @@
  * mandi — one binary, several commands (DESIGN.md):
  *   serve | migrate | seed [--demo] [--products N] [--if-new] | token | routes | config
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static bool flag(int argc, char **argv, const char *name)
 static bool open_db(int pool)
 {
 	char err[512];
+	db_cache_budget((int64_t)cfg.sqlite_cache_mb << 10);
 	if (!db_pool_open(cfg.database_url, cfg.database_read_url, pool, err, sizeof(err))) {
 		log_error("%s", err);
 		return false;
@@ -153,6 +155,11 @@ static int cmd_serve(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
+	/* A thread per connection would otherwise spread over up to 8 arenas
+	 * per core, each keeping tens of MB of freed memory (bench/README.md,
+	 * memory budget). */
+	long arenas = cfg.malloc_arenas ? (long)cfg.malloc_arenas : sysconf(_SC_NPROCESSORS_ONLN);
+	mallopt(M_ARENA_MAX, (int)(arenas > 0 ? arenas : 1));
 	if (!open_db((int)cfg.db_pool))
 		return 1;
 	int rc = 1;
@@ -163,7 +170,7 @@ static int cmd_serve(int argc, char **argv)
 		log_error("cannot prepare the database");
 		goto out;
 	}
-	if (!cache_init(cfg.cache_type, cfg.redis_url, 64u << 20)) {
+	if (!cache_init(cfg.cache_type, cfg.redis_url, (size_t)cfg.cache_max_mb << 20)) {
 		log_error("CACHE_TYPE=%s: cannot start the cache", cfg.cache_type);
 		goto out;
 	}

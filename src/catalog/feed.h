@@ -11,8 +11,10 @@
  *
  * feed_parse is a pure function (no database, no globals): it turns bytes
  * into rows and per-line errors, so it can be fuzzed on its own.
- * feed_import applies parsed rows: upsert by SKU, each product in its own
- * savepoint, so a bad row rejects its whole product and nothing else.
+ * feed_import applies parsed rows: upsert by SKU, in batches of products
+ * (one savepoint and a few multi-row statements each; a batch the database
+ * refuses is redone product by product), so a bad row rejects its whole
+ * product and nothing else.
  */
 #ifndef MANDI_CATALOG_FEED_H
 #define MANDI_CATALOG_FEED_H
@@ -86,8 +88,8 @@ struct feed_result {
 };
 
 /**
- * Apply f's rows for merchant_id in one transaction, a savepoint per
- * product: created / updated count products, failed counts rows not
+ * Apply f's rows for merchant_id in one transaction, a savepoint per batch
+ * of products: created / updated count products, failed counts rows not
  * applied; errors (unknown market or category, a SKU of another merchant's
  * product…) are added to f. False only when the database failed as a whole.
  */

@@ -1,17 +1,129 @@
-/* Applying a parsed feed: one transaction, a savepoint per product. */
+/*
+ * Applying a parsed feed: one transaction, products in batches.
+ *
+ * Everything that can be decided without writing is decided per batch first:
+ * bad rows, unknown markets and categories (a category map loaded once), who
+ * owns the feed's product codes and SKUs (two queries per batch), brands (a
+ * map for the whole file). A batch is then written inside one savepoint with
+ * a constant number of multi-row statements, for the products it updates
+ * and for the new ones (each batch travels as one JSON parameter, see the
+ * dialect's json_rows). Should the database refuse any
+ * of it (a SKU taken meanwhile, stock below what is reserved…), the batch is
+ * rolled back and redone product by product, a savepoint each, so the
+ * refusal lands on the rows of its own product and nothing else.
+ * product_market rows and the full-text index are rebuilt once per batch.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog/feed.h"
+#include "catalog/inventory.h"
 #include "catalog/product.h"
+#include "core/buf.h"
+#include "core/jw.h"
+#include "core/timeutil.h"
 #include "db/db.h"
 #include "market/market.h"
+
+/* Products per savepoint: big enough that per-statement costs vanish, small
+ * enough that a batch redone product by product stays cheap. */
+#define FEED_BATCH 1000
 
 /* Rows of one product, in feed order (indexes into f->rows). */
 struct group {
 	int n;
 	int *rows;
+	bool ready;     /* passed every check: written by the batch */
+	int64_t id;     /* the merchant's existing product, 0 = new */
+	struct product p;
+};
+
+/* text → int64 (open addressing in the feed's arena). */
+struct idmap {
+	const char **keys;
+	int64_t *vals;
+	size_t cap, n;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void idmap_clear(struct idmap *m)
+{
+	if (m->cap)
+		memset(m->keys, 0, sizeof(*m->keys) * m->cap);
+	m->n = 0;
+}
+
+/* The value slot for key; *found tells whether it was there (else it is new
+ * and holds 0). key must outlive the map. */
+static int64_t *idmap_slot(struct arena *a, struct idmap *m, const char *key, bool *found)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 64;
+		const char **nk = arena_alloc(a, sizeof(*nk) * nc);
+		int64_t *nv = arena_alloc(a, sizeof(*nv) * nc);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->keys[i]) {
+				size_t j = hash_str(m->keys[i]) & (nc - 1);
+				while (nk[j])
+					j = (j + 1) & (nc - 1);
+				nk[j] = m->keys[i];
+				nv[j] = m->vals[i];
+			}
+		m->keys = nk;
+		m->vals = nv;
+		m->cap = nc;
+	}
+	size_t j = hash_str(key) & (m->cap - 1);
+	while (m->keys[j]) {
+		if (strcmp(m->keys[j], key) == 0) {
+			*found = true;
+			return &m->vals[j];
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->keys[j] = key;
+	m->vals[j] = 0;
+	m->n++;
+	*found = false;
+	return &m->vals[j];
+}
+
+/* The value for key, or def when absent. */
+static int64_t idmap_get(const struct idmap *m, const char *key, int64_t def)
+{
+	if (!m->cap)
+		return def;
+	size_t j = hash_str(key) & (m->cap - 1);
+	while (m->keys[j]) {
+		if (strcmp(m->keys[j], key) == 0)
+			return m->vals[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	return def;
+}
+
+struct importer {
+	struct db *db;
+	int64_t merchant_id;
+	struct feed *f;
+	struct feed_result *res;
+	struct group *groups;
+	struct idmap categories, brands; /* for the whole file */
+	struct idmap codes, skus;        /* per batch: the database's answers */
+	struct buf js;                   /* a batch as JSON rows */
+	/* statements, with the dialect's json_rows filled in */
+	const char *q_codes, *q_skus, *q_products, *q_variants, *q_prices, *q_stock;
+	const char *q_set_products, *q_set_variants, *q_clear_prices, *q_set_stock, *q_alerts;
+	int64_t *touched; /* products written by the current batch */
+	int ntouched;
 };
 
 static void fail_group(struct feed *f, const struct group *g, int except)
@@ -37,37 +149,6 @@ static void report(struct feed *f, const struct group *g, const struct verr *e)
 	}
 	feed_row_fail(f, &f->rows[g->rows[idx]], field, e->message);
 	fail_group(f, g, idx);
-}
-
-/* The merchant's existing product for a group: by product code, else by any
- * SKU. A SKU of another merchant's product is an error (returns -1). */
-static int64_t existing_product(struct db *db, int64_t merchant_id, struct feed *f, const struct group *g)
-{
-	int64_t id = 0;
-	const struct feed_row *r0 = &f->rows[g->rows[0]];
-	if (db_scalar(db, &id, 0, "SELECT id FROM products WHERE merchant_id = $1 AND external_id = $2",
-		      DBV(DI(merchant_id), DT(r0->product_code))) != DB_OK)
-		return -1;
-	for (int k = 0; k < g->n; k++) {
-		struct feed_row *r = &f->rows[g->rows[k]];
-		struct db_res res;
-		if (db_query(db, &res,
-			     "SELECT p.id, p.merchant_id FROM product_variants v JOIN products p ON "
-			     "p.id = v.product_id WHERE v.sku = $1",
-			     DBV(DT(r->sku))) != DB_OK)
-			return -1;
-		int64_t pid = res.nrows ? db_int(&res, 0, 0) : 0, owner = res.nrows ? db_int(&res, 0, 1) : 0;
-		db_res_free(&res);
-		if (pid && (owner != merchant_id || (id && pid != id))) {
-			feed_row_fail(f, r, "sku", owner != merchant_id ? "this SKU belongs to another merchant"
-								   : "this SKU belongs to another of your products");
-			fail_group(f, g, k);
-			return -2;
-		}
-		if (pid)
-			id = pid;
-	}
-	return id;
 }
 
 /* Build the product for a group; false (after reporting) on a bad market. */
@@ -113,33 +194,609 @@ static bool group_product(struct feed *f, const struct group *g, int64_t merchan
 	return true;
 }
 
-bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed_result *res)
+/* One statement with %s (twice at most) replaced by the json_rows FROM item
+ * over parameter param. */
+static const char *stmt(struct importer *im, const char *fmt, const char *param)
 {
-	memset(res, 0, sizeof(*res));
-	res->received = f->nrows;
-	if (f->fatal)
-		return true;
-	/* the parser grouped rows by product code, in order of first row */
-	int ngroups = f->ngroups;
-	struct group *groups = arena_alloc(f->a, sizeof(*groups) * (size_t)(ngroups + 1));
-	for (int i = 0; i < f->nrows; i++)
-		if (f->rows[i].group >= 0)
-			groups[f->rows[i].group].n++;
-	for (int g = 0; g < ngroups; g++) {
-		groups[g].rows = arena_alloc(f->a, sizeof(int) * (size_t)groups[g].n);
-		groups[g].n = 0;
-	}
-	for (int i = 0; i < f->nrows; i++)
-		if (f->rows[i].group >= 0)
-			groups[f->rows[i].group].rows[groups[f->rows[i].group].n++] = i;
+	char from[128];
+	snprintf(from, sizeof(from), db_conn_dialect(im->db)->json_rows, param);
+	return arena_printf(im->f->a, fmt, from, from);
+}
 
-	/* products written, reindexed together at the end (listing rows, search) */
-	int64_t *touched = arena_alloc(f->a, sizeof(int64_t) * (size_t)(ngroups + 1));
-	int ntouched = 0;
-	if (db_begin(db) != DB_OK)
+static bool importer_init(struct importer *im)
+{
+	im->q_codes = stmt(im, "SELECT external_id, id FROM products WHERE merchant_id = $1 AND "
+			       "external_id IN (SELECT value ->> 0 FROM %s)", "$2");
+	im->q_skus = stmt(im, "SELECT v.sku, p.id, p.merchant_id FROM product_variants v JOIN products p "
+			      "ON p.id = v.product_id WHERE v.sku IN (SELECT value ->> 0 FROM %s)", "$1");
+	im->q_products = stmt(im,
+			      "INSERT INTO products (merchant_id, brand_id, category_id, name, description, "
+			      "tags, status, created_at, updated_at, external_id) SELECT $1, "
+			      "CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT), value ->> 3, "
+			      "value ->> 4, value ->> 5, value ->> 6, $2, $2, value ->> 0 FROM %s "
+			      "RETURNING id, external_id",
+			      "$3");
+	im->q_variants = stmt(im,
+			      "INSERT INTO product_variants (product_id, sku, size, color, images, created_at) "
+			      "SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, "
+			      "value ->> 4, $1 FROM %s RETURNING id, sku",
+			      "$2");
+	im->q_prices = stmt(im,
+			    "INSERT INTO product_prices (variant_id, market_id, price) SELECT "
+			    "CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT) "
+			    "FROM %s",
+			    "$1");
+	im->q_stock = stmt(im,
+			   "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, updated_at) "
+			   "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), 0, "
+			   "CAST(value ->> 2 AS BIGINT), $1 FROM %s",
+			   "$2");
+	/* updates: the same COALESCE rules as product_apply, a statement per table */
+	im->q_set_products = stmt(im,
+				  "UPDATE products SET name = COALESCE(value ->> 1, name), "
+				  "description = COALESCE(value ->> 2, description), tags = COALESCE(value ->> 3, tags), "
+				  "status = COALESCE(value ->> 4, status), "
+				  "category_id = COALESCE(CAST(value ->> 5 AS BIGINT), category_id), "
+				  "brand_id = COALESCE(CAST(value ->> 6 AS BIGINT), brand_id), updated_at = $1 "
+				  "FROM %s WHERE products.id = CAST(value ->> 0 AS BIGINT)",
+				  "$2");
+	im->q_set_variants = stmt(im,
+				  "UPDATE product_variants SET size = COALESCE(value ->> 1, size), "
+				  "color = COALESCE(value ->> 2, color), images = COALESCE(value ->> 3, images) "
+				  "FROM %s WHERE product_variants.sku = value ->> 0 RETURNING id, sku",
+				  "$1");
+	im->q_clear_prices = stmt(im,
+				  "DELETE FROM product_prices WHERE variant_id IN "
+				  "(SELECT CAST(value ->> 0 AS BIGINT) FROM %s)",
+				  "$1");
+	/* stock below what is reserved fails the CHECK: the batch is redone */
+	im->q_set_stock = stmt(im,
+			       "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
+			       "updated_at) SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), 0, "
+			       "CAST(value ->> 2 AS BIGINT), $1 FROM %s WHERE true ON CONFLICT (variant_id) "
+			       "DO UPDATE SET stock = excluded.stock, updated_at = excluded.updated_at",
+			       "$2");
+	/* the variants inventory_check_alert has something to do for: at or
+	 * below the threshold, or with an open alert to resolve */
+	im->q_alerts = stmt(im,
+			    "SELECT i.variant_id FROM inventory i WHERE i.variant_id IN "
+			    "(SELECT CAST(value ->> 0 AS BIGINT) FROM %s) AND "
+			    "(i.stock - i.reserved <= i.low_stock_threshold OR EXISTS (SELECT 1 FROM "
+			    "system_alerts a WHERE a.status = 'open' AND "
+			    "a.dedup_key = 'low_stock:variant:' || i.variant_id))",
+			    "$1");
+	/* categories are a small table: every slug once for the whole file */
+	struct db_res r;
+	if (db_query(im->db, &r, "SELECT slug, id FROM categories", DBV0) != DB_OK)
 		return false;
-	for (int g = 0; g < ngroups; g++) {
-		struct group *gr = &groups[g];
+	for (int i = 0; i < r.nrows; i++) {
+		bool found;
+		*idmap_slot(im->f->a, &im->categories, arena_strdup(im->f->a, db_text(&r, i, 0)), &found) =
+			db_int(&r, i, 1);
+	}
+	db_res_free(&r);
+	return true;
+}
+
+/* Look up which of the batch's product codes and SKUs exist (codes of this
+ * merchant → product id; SKUs → product id and its merchant). */
+static bool lookup_batch(struct importer *im, int from, int to)
+{
+	struct feed *f = im->f;
+	struct jw w;
+	idmap_clear(&im->codes);
+	idmap_clear(&im->skus);
+	for (int pass = 0; pass < 2; pass++) {
+		buf_reset(&im->js);
+		jw_init(&w, &im->js);
+		jw_arr(&w);
+		for (int g = from; g < to; g++) {
+			const struct group *gr = &im->groups[g];
+			if (!gr->ready)
+				continue;
+			for (int k = 0; k < (pass ? gr->n : 1); k++) {
+				const struct feed_row *r = &f->rows[gr->rows[k]];
+				jw_arr(&w);
+				jw_str(&w, pass ? r->sku : r->product_code);
+				jw_arr_end(&w);
+			}
+		}
+		jw_arr_end(&w);
+		const char *jp = im->js.p;
+		struct db_res r;
+		int rc = pass ? db_query(im->db, &r, im->q_skus, DBV(DT(jp)))
+			      : db_query(im->db, &r, im->q_codes, DBV(DI(im->merchant_id), DT(jp)));
+		if (rc != DB_OK)
+			return false;
+		for (int i = 0; i < r.nrows; i++) {
+			bool found;
+			const char *key = arena_strdup(f->a, db_text(&r, i, 0));
+			if (!pass) {
+				*idmap_slot(f->a, &im->codes, key, &found) = db_int(&r, i, 1);
+			} else {
+				/* the owner rides in the sign: another merchant's product is negative */
+				int64_t pid = db_int(&r, i, 1);
+				*idmap_slot(f->a, &im->skus, key, &found) =
+					db_int(&r, i, 2) == im->merchant_id ? pid : -pid;
+			}
+		}
+		db_res_free(&r);
+	}
+	return true;
+}
+
+/* The merchant's existing product for a group: by product code, else by any
+ * SKU. A SKU of another merchant's product, or of another of this merchant's
+ * products, is reported (returns -2). */
+static int64_t existing_product(struct importer *im, const struct group *g)
+{
+	struct feed *f = im->f;
+	int64_t id = idmap_get(&im->codes, f->rows[g->rows[0]].product_code, 0);
+	for (int k = 0; k < g->n; k++) {
+		struct feed_row *r = &f->rows[g->rows[k]];
+		int64_t pid = idmap_get(&im->skus, r->sku, 0);
+		if (pid < 0 || (pid && id && pid != id)) {
+			feed_row_fail(f, r, "sku", pid < 0 ? "this SKU belongs to another merchant"
+							   : "this SKU belongs to another of your products");
+			fail_group(f, g, k);
+			return -2;
+		}
+		if (pid)
+			id = pid;
+	}
+	return id;
+}
+
+/* Category and brand ids for a group's product from the file-wide maps
+ * (creating brands as the feed names them); false after reporting. */
+static bool resolve_group(struct importer *im, struct group *g)
+{
+	struct product *p = &g->p;
+	if (p->category) {
+		p->category_id = idmap_get(&im->categories, p->category, 0);
+		if (!p->category_id) {
+			struct verr e = {0};
+			verr_set(&e, MERR_VALIDATION, "category", "unknown category '%.40s'", p->category);
+			report(im->f, g, &e);
+			return false;
+		}
+		p->category = NULL; /* resolved: product_insert/apply take the id */
+	}
+	if (p->brand && *p->brand) {
+		bool found;
+		int64_t *id = idmap_slot(im->f->a, &im->brands, p->brand, &found);
+		if (!found)
+			*id = brand_ensure(im->db, p->brand);
+		if (!*id) {
+			struct verr e = {0};
+			verr_set(&e, MERR_VALIDATION, "brand", "brand needs a letter or digit");
+			report(im->f, g, &e);
+			return false;
+		}
+		p->brand_id = *id;
+		p->brand = NULL;
+	}
+	return true;
+}
+
+/* JSON text value or null. */
+static void js_text(struct jw *w, const char *s)
+{
+	if (s)
+		jw_str(w, s);
+	else
+		jw_null(w);
+}
+
+/*
+ * Insert the batch's new products with one statement per table. Variant
+ * and product ids come back with their SKU / product code (RETURNING order
+ * is not guaranteed) and are matched through the per-batch maps. False when
+ * the database refused any of it (the caller rolls the batch back).
+ */
+static bool insert_new(struct importer *im, int from, int to, int64_t now)
+{
+	struct feed *f = im->f;
+	struct jw w;
+	struct db_res r;
+	int nnew = 0;
+	/* products */
+	buf_reset(&im->js);
+	jw_init(&w, &im->js);
+	jw_arr(&w);
+	idmap_clear(&im->codes);
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || gr->id)
+			continue;
+		const struct product *p = &gr->p;
+		bool found;
+		*idmap_slot(f->a, &im->codes, p->external_id, &found) = g;
+		jw_arr(&w);
+		jw_str(&w, p->external_id);
+		if (p->brand_id)
+			jw_int(&w, p->brand_id);
+		else
+			jw_null(&w);
+		jw_int(&w, p->category_id);
+		jw_str(&w, p->name);
+		jw_str(&w, p->description ? p->description : "");
+		jw_str(&w, p->tags ? p->tags : "[]");
+		jw_str(&w, p->status ? p->status : "active");
+		jw_arr_end(&w);
+		nnew++;
+	}
+	jw_arr_end(&w);
+	if (!nnew)
+		return true;
+	const char *jp = im->js.p;
+	if (db_query(im->db, &r, im->q_products, DBV(DI(im->merchant_id), DI(now), DT(jp))) != DB_OK)
+		return false;
+	bool ok = r.nrows == nnew;
+	for (int i = 0; ok && i < r.nrows; i++) {
+		int64_t g = idmap_get(&im->codes, db_text(&r, i, 1), -1);
+		ok = g >= from && g < to;
+		if (ok)
+			im->groups[g].p.id = db_int(&r, i, 0);
+	}
+	db_res_free(&r);
+	if (!ok)
+		return false;
+
+	/* variants: the map gives a SKU's group and index within it */
+	buf_reset(&im->js);
+	jw_init(&w, &im->js);
+	jw_arr(&w);
+	idmap_clear(&im->skus);
+	int nvar = 0;
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || gr->id)
+			continue;
+		for (int k = 0; k < gr->p.nvariants; k++) {
+			const struct variant *v = &gr->p.variants[k];
+			bool found;
+			*idmap_slot(f->a, &im->skus, v->sku, &found) = (int64_t)g * 65536 + k;
+			jw_arr(&w);
+			jw_int(&w, gr->p.id);
+			jw_str(&w, v->sku);
+			js_text(&w, v->size);
+			js_text(&w, v->color);
+			jw_str(&w, v->images ? v->images : "[]");
+			jw_arr_end(&w);
+			nvar++;
+		}
+	}
+	jw_arr_end(&w);
+	jp = im->js.p;
+	if (db_query(im->db, &r, im->q_variants, DBV(DI(now), DT(jp))) != DB_OK)
+		return false;
+	ok = r.nrows == nvar;
+	for (int i = 0; ok && i < r.nrows; i++) {
+		int64_t gk = idmap_get(&im->skus, db_text(&r, i, 1), -1);
+		int g = (int)(gk / 65536), k = (int)(gk % 65536);
+		ok = gk >= 0 && g >= from && g < to && k < im->groups[g].p.nvariants;
+		if (ok)
+			im->groups[g].p.variants[k].id = db_int(&r, i, 0);
+	}
+	db_res_free(&r);
+	if (!ok)
+		return false;
+
+	/* prices, then stock (a new variant's threshold of 0 means the default,
+	 * as product_insert has it) */
+	for (int pass = 0; pass < 2; pass++) {
+		buf_reset(&im->js);
+		jw_init(&w, &im->js);
+		jw_arr(&w);
+		int rows = 0;
+		for (int g = from; g < to; g++) {
+			struct group *gr = &im->groups[g];
+			if (!gr->ready || gr->id)
+				continue;
+			for (int k = 0; k < gr->p.nvariants; k++) {
+				struct variant *v = &gr->p.variants[k];
+				if (pass && !v->low_stock_threshold)
+					v->low_stock_threshold = 5;
+				for (int i = 0; i < (pass ? 1 : v->nprices); i++, rows++) {
+					jw_arr(&w);
+					jw_int(&w, v->id);
+					jw_int(&w, pass ? v->stock : v->prices[i].market_id);
+					jw_int(&w, pass ? v->low_stock_threshold : v->prices[i].amount);
+					jw_arr_end(&w);
+				}
+			}
+		}
+		jw_arr_end(&w);
+		jp = im->js.p;
+		if (rows && (pass ? db_exec(im->db, im->q_stock, DBV(DI(now), DT(jp)), NULL)
+				  : db_exec(im->db, im->q_prices, DBV(DT(jp)), NULL)) != DB_OK)
+			return false;
+	}
+
+	/* a new variant above its threshold has no alert to raise */
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || gr->id)
+			continue;
+		for (int k = 0; k < gr->p.nvariants; k++) {
+			const struct variant *v = &gr->p.variants[k];
+			if (v->stock <= v->low_stock_threshold && !inventory_check_alert(im->db, v->id, now))
+				return false;
+		}
+		im->res->created++;
+		im->touched[im->ntouched++] = gr->p.id;
+	}
+	return true;
+}
+
+/* Start a JSON array of rows in im->js. */
+static void js_begin(struct importer *im, struct jw *w)
+{
+	buf_reset(&im->js);
+	jw_init(w, &im->js);
+	jw_arr(w);
+}
+
+/*
+ * Apply the batch's updates of existing products with one statement per
+ * table, as product_apply does one by one: given fields replace, absent ones
+ * stay; variants are matched by SKU (lookup_batch found them in this very
+ * product) or added; given prices replace the variant's set; given stock is
+ * set, then the low-stock alerts are checked where there is something to
+ * raise or resolve. Must run before insert_new (which reuses the maps).
+ */
+static bool update_existing(struct importer *im, int from, int to, int64_t now)
+{
+	struct feed *f = im->f;
+	struct jw w;
+	struct db_res r;
+	int nprod = 0;
+	js_begin(im, &w);
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || !gr->id)
+			continue;
+		const struct product *p = &gr->p;
+		jw_arr(&w);
+		jw_int(&w, gr->id);
+		js_text(&w, p->name);
+		js_text(&w, p->description);
+		js_text(&w, p->tags);
+		js_text(&w, p->status);
+		if (p->category_id)
+			jw_int(&w, p->category_id);
+		else
+			jw_null(&w);
+		if (p->brand_id)
+			jw_int(&w, p->brand_id);
+		else
+			jw_null(&w);
+		jw_arr_end(&w);
+		nprod++;
+	}
+	jw_arr_end(&w);
+	if (!nprod)
+		return true;
+	const char *jp = im->js.p;
+	int64_t n = 0;
+	if (db_exec(im->db, im->q_set_products, DBV(DI(now), DT(jp)), &n) != DB_OK || n != nprod)
+		return false;
+
+	/* variants: known SKUs updated (ids come back), new ones inserted; the
+	 * codes map (free by now) takes a SKU to its group and index */
+	idmap_clear(&im->codes);
+	for (int pass = 0; pass < 2; pass++) {
+		js_begin(im, &w);
+		int rows = 0;
+		for (int g = from; g < to; g++) {
+			struct group *gr = &im->groups[g];
+			if (!gr->ready || !gr->id)
+				continue;
+			for (int k = 0; k < gr->p.nvariants; k++) {
+				struct variant *v = &gr->p.variants[k];
+				bool known = idmap_get(&im->skus, v->sku, 0) > 0;
+				if (known != (pass == 0))
+					continue;
+				bool found;
+				*idmap_slot(f->a, &im->codes, v->sku, &found) = (int64_t)g * 65536 + k;
+				jw_arr(&w);
+				if (pass)
+					jw_int(&w, gr->id);
+				jw_str(&w, v->sku);
+				js_text(&w, v->size);
+				js_text(&w, v->color);
+				if (pass)
+					jw_str(&w, v->images ? v->images : "[]");
+				else
+					js_text(&w, v->images);
+				jw_arr_end(&w);
+				rows++;
+			}
+		}
+		jw_arr_end(&w);
+		if (!rows)
+			continue;
+		jp = im->js.p;
+		if ((pass ? db_query(im->db, &r, im->q_variants, DBV(DI(now), DT(jp)))
+			  : db_query(im->db, &r, im->q_set_variants, DBV(DT(jp)))) != DB_OK)
+			return false;
+		bool ok = r.nrows == rows;
+		for (int i = 0; ok && i < r.nrows; i++) {
+			int64_t gk = idmap_get(&im->codes, db_text(&r, i, 1), -1);
+			int g = (int)(gk / 65536), k = (int)(gk % 65536);
+			ok = gk >= 0 && g >= from && g < to && k < im->groups[g].p.nvariants;
+			if (ok)
+				im->groups[g].p.variants[k].id = db_int(&r, i, 0);
+		}
+		db_res_free(&r);
+		if (!ok)
+			return false;
+	}
+
+	/* prices: clear the variants' sets, then insert what the feed gives;
+	 * stock: a new variant always gets a row (threshold 0 = the default),
+	 * an existing one when the feed gives stock */
+	for (int pass = 0; pass < 3; pass++) {
+		js_begin(im, &w);
+		int rows = 0;
+		for (int g = from; g < to; g++) {
+			struct group *gr = &im->groups[g];
+			if (!gr->ready || !gr->id)
+				continue;
+			for (int k = 0; k < gr->p.nvariants; k++) {
+				struct variant *v = &gr->p.variants[k];
+				bool fresh = idmap_get(&im->skus, v->sku, 0) <= 0;
+				if (pass == 0) {
+					jw_arr(&w);
+					jw_int(&w, v->id);
+					jw_arr_end(&w);
+					rows++;
+				} else if (pass == 1) {
+					for (int i = 0; i < v->nprices; i++, rows++) {
+						jw_arr(&w);
+						jw_int(&w, v->id);
+						jw_int(&w, v->prices[i].market_id);
+						jw_int(&w, v->prices[i].amount);
+						jw_arr_end(&w);
+					}
+				} else if (fresh || v->has_stock) {
+					if (fresh && !v->low_stock_threshold)
+						v->low_stock_threshold = 5;
+					jw_arr(&w);
+					jw_int(&w, v->id);
+					jw_int(&w, v->stock);
+					jw_int(&w, v->low_stock_threshold);
+					jw_arr_end(&w);
+					rows++;
+				}
+			}
+		}
+		jw_arr_end(&w);
+		jp = im->js.p;
+		int rc = DB_OK;
+		if (rows && pass == 0)
+			rc = db_exec(im->db, im->q_clear_prices, DBV(DT(jp)), NULL);
+		else if (rows && pass == 1)
+			rc = db_exec(im->db, im->q_prices, DBV(DT(jp)), NULL);
+		else if (rows)
+			rc = db_exec(im->db, im->q_set_stock, DBV(DI(now), DT(jp)), NULL);
+		if (rc != DB_OK)
+			return false;
+	}
+
+	/* low-stock alerts: new variants at or below their threshold, and the
+	 * restocked or depleted existing ones the query picks out */
+	js_begin(im, &w);
+	int nstock = 0;
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || !gr->id)
+			continue;
+		for (int k = 0; k < gr->p.nvariants; k++) {
+			const struct variant *v = &gr->p.variants[k];
+			if (idmap_get(&im->skus, v->sku, 0) <= 0) {
+				if (v->stock <= v->low_stock_threshold && !inventory_check_alert(im->db, v->id, now))
+					return false;
+			} else if (v->has_stock) {
+				jw_arr(&w);
+				jw_int(&w, v->id);
+				jw_arr_end(&w);
+				nstock++;
+			}
+		}
+	}
+	jw_arr_end(&w);
+	if (nstock) {
+		jp = im->js.p;
+		if (db_query(im->db, &r, im->q_alerts, DBV(DT(jp))) != DB_OK)
+			return false;
+		bool ok = true;
+		for (int i = 0; ok && i < r.nrows; i++)
+			ok = inventory_check_alert(im->db, db_int(&r, i, 0), now);
+		db_res_free(&r);
+		if (!ok)
+			return false;
+	}
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready || !gr->id)
+			continue;
+		im->res->updated++;
+		im->touched[im->ntouched++] = gr->id;
+	}
+	return true;
+}
+
+/* Write one group's product (insert or update, reindex deferred). */
+static enum merr write_group(struct importer *im, struct group *g, struct verr *e)
+{
+	struct product p = g->p;
+	p.defer_reindex = true;
+	if (g->id) {
+		p.external_id = NULL;
+		return product_apply(im->db, g->id, &p, e);
+	}
+	enum merr m = product_insert(im->db, &p, e);
+	g->p.id = p.id;
+	return m;
+}
+
+/* The batch as a whole, updates then new products. MERR_OK, or anything
+ * else after which the caller rolls the batch back. */
+static enum merr write_batch(struct importer *im, int from, int to)
+{
+	int64_t now = time_now();
+	int created = im->res->created, updated = im->res->updated, ntouched = im->ntouched;
+	if (!update_existing(im, from, to, now) || !insert_new(im, from, to, now))
+		goto refused;
+	return MERR_OK;
+refused:
+	im->res->created = created;
+	im->res->updated = updated;
+	im->ntouched = ntouched;
+	return MERR_CONFLICT;
+}
+
+/* Product by product, each in its own savepoint (a refused batch). False
+ * only when the database failed as a whole. */
+static bool write_one_by_one(struct importer *im, int from, int to)
+{
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready)
+			continue;
+		if (db_exec(im->db, "SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
+			return false;
+		struct verr e = {0};
+		enum merr m = write_group(im, gr, &e);
+		if (m == MERR_INTERNAL || m == MERR_UNAVAILABLE)
+			return false;
+		if (m != MERR_OK) {
+			report(im->f, gr, &e);
+			if (db_exec(im->db, "ROLLBACK TO SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
+				return false;
+		} else {
+			if (gr->id)
+				im->res->updated++;
+			else
+				im->res->created++;
+			im->touched[im->ntouched++] = gr->id ? gr->id : gr->p.id;
+		}
+		if (db_exec(im->db, "RELEASE SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
+			return false;
+	}
+	return true;
+}
+
+/* Check, write and reindex groups [from, to). False when the database
+ * failed as a whole. */
+static bool import_batch(struct importer *im, int from, int to)
+{
+	struct feed *f = im->f;
+	int ready = 0;
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
 		bool bad = false;
 		for (int k = 0; k < gr->n; k++)
 			bad |= f->rows[gr->rows[k]].bad;
@@ -147,45 +804,71 @@ bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed
 			fail_group(f, gr, -1);
 			continue;
 		}
-		struct product p;
-		if (!group_product(f, gr, merchant_id, &p))
-			continue;
-		if (db_exec(db, "SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
-			goto fail;
-		int64_t id = existing_product(db, merchant_id, f, gr);
-		if (id == -1)
-			goto fail;
-		struct verr e = {0};
-		enum merr m = MERR_OK;
-		p.defer_reindex = true;
-		if (id > 0) {
-			p.external_id = NULL;
-			m = product_apply(db, id, &p, &e);
-		} else if (id == 0) {
-			m = product_insert(db, &p, &e);
-		}
-		if (m == MERR_INTERNAL || m == MERR_UNAVAILABLE)
-			goto fail;
-		if (id >= 0 && m != MERR_OK)
-			report(f, gr, &e);
-		if (id < 0 || m != MERR_OK) {
-			if (db_exec(db, "ROLLBACK TO SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
-				goto fail;
-		} else if (id > 0) {
-			res->updated++;
-			touched[ntouched++] = id;
-		} else {
-			res->created++;
-			touched[ntouched++] = p.id;
-		}
-		if (db_exec(db, "RELEASE SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
-			goto fail;
+		if (group_product(f, gr, im->merchant_id, &gr->p))
+			gr->ready = true, ready++;
 	}
-	if (!product_reindex_many(db, touched, ntouched) || db_commit(db) != DB_OK)
+	if (!ready)
+		return true;
+	if (!lookup_batch(im, from, to))
+		return false;
+	for (int g = from; g < to; g++) {
+		struct group *gr = &im->groups[g];
+		if (!gr->ready)
+			continue;
+		gr->id = existing_product(im, gr);
+		gr->ready = gr->id >= 0 && resolve_group(im, gr);
+	}
+	im->ntouched = 0;
+	if (db_exec(im->db, "SAVEPOINT feed_batch", DBV0, NULL) != DB_OK)
+		return false;
+	if (write_batch(im, from, to) != MERR_OK) {
+		if (db_exec(im->db, "ROLLBACK TO SAVEPOINT feed_batch", DBV0, NULL) != DB_OK ||
+		    !write_one_by_one(im, from, to))
+			return false;
+	}
+	return db_exec(im->db, "RELEASE SAVEPOINT feed_batch", DBV0, NULL) == DB_OK &&
+	       product_reindex_many(im->db, im->touched, im->ntouched);
+}
+
+bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->received = f->nrows;
+	if (f->fatal)
+		return true;
+	struct importer im = {.db = db, .merchant_id = merchant_id, .f = f, .res = res};
+	/* the parser grouped rows by product code, in order of first row */
+	int ngroups = f->ngroups;
+	im.groups = arena_alloc(f->a, sizeof(*im.groups) * (size_t)(ngroups + 1));
+	for (int i = 0; i < f->nrows; i++)
+		if (f->rows[i].group >= 0)
+			im.groups[f->rows[i].group].n++;
+	for (int g = 0; g < ngroups; g++) {
+		im.groups[g].rows = arena_alloc(f->a, sizeof(int) * (size_t)im.groups[g].n);
+		im.groups[g].n = 0;
+	}
+	for (int i = 0; i < f->nrows; i++)
+		if (f->rows[i].group >= 0)
+			im.groups[f->rows[i].group].rows[im.groups[f->rows[i].group].n++] = i;
+	im.touched = arena_alloc(f->a, sizeof(int64_t) * FEED_BATCH);
+	buf_init(&im.js, (size_t)FEED_BATCH * PRODUCT_MAX_VARIANTS * 4 * FEED_MAX_FIELD);
+
+	bool ok = false;
+	if (db_begin(db) != DB_OK)
+		goto out;
+	if (!importer_init(&im))
+		goto fail;
+	for (int g = 0; g < ngroups; g += FEED_BATCH)
+		if (!import_batch(&im, g, g + FEED_BATCH < ngroups ? g + FEED_BATCH : ngroups))
+			goto fail;
+	if (db_commit(db) != DB_OK)
 		goto fail;
 	res->failed = f->error_rows;
-	return true;
+	ok = true;
+	goto out;
 fail:
 	db_rollback(db);
-	return false;
+out:
+	buf_free(&im.js);
+	return ok;
 }

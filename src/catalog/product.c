@@ -1,10 +1,12 @@
 #include "catalog/product.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/inventory.h"
 #include "core/buf.h"
+#include "core/mem.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 
@@ -427,58 +429,94 @@ bool product_reindex(struct db *db, int64_t id)
 	return true;
 }
 
+/* "[[1],[2],…]": ids as the JSON rows the dialect's json_rows reads. */
+static void json_ids(struct buf *b, const int64_t *ids, int n)
+{
+	buf_reset(b);
+	buf_addc(b, '[');
+	for (int i = 0; i < n; i++)
+		buf_printf(b, "%s[%lld]", i ? "," : "", (long long)ids[i]);
+	buf_addc(b, ']');
+}
+
+/* " IN (…)": the ids of the JSON rows in parameter $1. */
+static void ids_param(struct buf *b, const struct db_dialect *d)
+{
+	buf_adds(b, " IN (SELECT CAST(value ->> 0 AS BIGINT) FROM ");
+	buf_printf(b, d->json_rows, "$1");
+	buf_addc(b, ')');
+}
+
+/*
+ * A constant number of statements per chunk of products whatever its size:
+ * the ids travel as one JSON parameter, so the statement text (and its
+ * prepared plan) is the same for every chunk and PostgreSQL's parameter
+ * limit does not apply. The full-text index is written by one statement per
+ * chunk too (FTS5 writes a segment at the end of each statement).
+ */
 bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 {
-	enum { CHUNK = 64 }; /* the PostgreSQL driver binds at most 64 parameters */
+	enum { CHUNK = 1000 };
 	const struct db_dialect *d = db_conn_dialect(db);
-	struct buf in, sql;
-	struct db_val p[CHUNK];
+	struct buf js, sql, cond;
 	bool ok = true;
-	buf_init(&in, 8 * CHUNK + 16);
+	buf_init(&js, (size_t)24 * CHUNK + 16);
 	buf_init(&sql, 8192);
+	buf_init(&cond, 256);
+	buf_adds(&cond, " AND p.id");
+	ids_param(&cond, d);
+	int64_t *active = xmalloc(sizeof(int64_t) * CHUNK), *gone = xmalloc(sizeof(int64_t) * CHUNK);
 	for (int off = 0; ok && off < n; off += CHUNK) {
 		int k = n - off < CHUNK ? n - off : CHUNK;
-		buf_reset(&in);
-		buf_adds(&in, "(");
-		for (int i = 0; i < k; i++) {
-			buf_printf(&in, "%s$%d", i ? ", " : "", i + 1);
-			p[i] = DI(ids[off + i]);
-		}
-		buf_adds(&in, ")");
+		json_ids(&js, ids + off, k);
+		const char *jp = js.p;
 		buf_reset(&sql);
-		buf_printf(&sql, "DELETE FROM product_market WHERE product_id IN %s", in.p);
-		ok = db_exec(db, sql.p, p, k, NULL) == DB_OK;
-		char cond[16 + 8 * CHUNK + 16];
-		snprintf(cond, sizeof(cond), " AND p.id IN %s", in.p);
+		buf_adds(&sql, "DELETE FROM product_market WHERE product_id");
+		ids_param(&sql, d);
+		ok = db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 		buf_reset(&sql);
-		listing_insert_sql(&sql, d, cond);
-		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		listing_insert_sql(&sql, d, cond.p);
+		ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 		buf_reset(&sql);
-		buf_printf(&sql, "DELETE FROM listing_attrs WHERE product_id IN %s", in.p);
-		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
+		buf_adds(&sql, "DELETE FROM listing_attrs WHERE product_id");
+		ids_param(&sql, d);
+		ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 		buf_reset(&sql);
-		buf_printf(&sql, ATTRS_INSERT, cond, cond);
-		ok = ok && db_exec(db, sql.p, p, k, NULL) == DB_OK;
-		/* the full-text entry, per product (the slots take one id) */
+		buf_printf(&sql, ATTRS_INSERT, cond.p, cond.p);
+		ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 		struct db_res r;
 		buf_reset(&sql);
-		buf_printf(&sql, "SELECT id, status = 'active' FROM products WHERE id IN %s", in.p);
-		if (!ok || db_query(db, &r, sql.p, p, k) != DB_OK) {
+		buf_printf(&sql, "SELECT p.id, p.status = 'active' FROM products p WHERE 1 = 1%s", cond.p);
+		if (!ok || db_query(db, &r, sql.p, DBV(DT(jp))) != DB_OK) {
 			ok = false;
 			break;
 		}
-		for (int i = 0; ok && i < r.nrows; i++) {
+		int na = 0, ng = 0;
+		for (int i = 0; i < r.nrows && i < CHUNK; i++) {
 			const char *act = db_text(&r, i, 1);
 			if (act && (act[0] == '1' || act[0] == 't'))
-				for (int j = 0; ok && j < 2 && d->fts_index[j]; j++)
-					ok = db_exec(db, d->fts_index[j], DBV(DI(db_int(&r, i, 0))), NULL) == DB_OK;
+				active[na++] = db_int(&r, i, 0);
 			else
-				ok = db_exec(db, d->fts_delete, DBV(DI(db_int(&r, i, 0))), NULL) == DB_OK;
+				gone[ng++] = db_int(&r, i, 0);
 		}
 		db_res_free(&r);
+		if (na) {
+			json_ids(&js, active, na);
+			jp = js.p;
+			for (int j = 0; ok && j < 2 && d->fts_index_many[j]; j++)
+				ok = db_exec(db, d->fts_index_many[j], DBV(DT(jp)), NULL) == DB_OK;
+		}
+		if (ok && ng) {
+			json_ids(&js, gone, ng);
+			jp = js.p;
+			ok = db_exec(db, d->fts_delete_many, DBV(DT(jp)), NULL) == DB_OK;
+		}
 	}
-	buf_free(&in);
+	free(active);
+	free(gone);
+	buf_free(&js);
 	buf_free(&sql);
+	buf_free(&cond);
 	return ok;
 }
 

@@ -18,6 +18,7 @@ struct config {
 	char *redis_key_prefix;
 	int64_t redis_timeout_ms;
 	char *cache_type;
+	int64_t cache_max_mb;
 	char *stripe_secret_key;
 	char *stripe_publishable_key;
 	char *stripe_webhook_secret;
@@ -46,6 +47,8 @@ struct config {
 	int64_t max_connections;
 	int64_t connection_timeout;
 	int64_t db_pool;
+	int64_t sqlite_cache_mb;
+	int64_t malloc_arenas;
 	char *log_level;
 	bool access_log;
 	bool track_modifications;

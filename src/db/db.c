@@ -28,6 +28,12 @@ struct pool {
 static struct pool primary, replica;
 static const struct db_driver *drivers[] = {&db_sqlite, &db_pg};
 void (*db_observer)(const char *sql, int64_t us);
+static int64_t cache_budget_kib;
+
+void db_cache_budget(int64_t kib)
+{
+	cache_budget_kib = kib;
+}
 
 static const struct db_driver *driver_for(const char *url)
 {
@@ -70,6 +76,9 @@ static bool pool_fill(struct pool *p, const char *urls, int size, char *err, siz
 			ok = false;
 			break;
 		}
+		/* a pool of N shares the budget: memory does not grow with N */
+		if (cache_budget_kib > 0 && drv->set_cache)
+			drv->set_cache(c, cache_budget_kib / size > 256 ? cache_budget_kib / size : 256);
 		struct db *db = xcalloc(1, sizeof(*db));
 		db->drv = drv;
 		db->conn = c;

@@ -324,6 +324,17 @@ const struct db_driver db_pg = {
 			      "setweight(to_tsvector('simple', description), 'D') WHERE id = $1",
 			      NULL},
 		.fts_delete = "UPDATE products SET search_vector = NULL WHERE id = $1",
+		.fts_index_many = {"UPDATE products SET search_vector = "
+				   "setweight(to_tsvector('simple', name), 'A') || "
+				   "setweight(to_tsvector('simple', COALESCE((SELECT b.name FROM brands b "
+				   "WHERE b.id = products.brand_id), '')), 'B') || "
+				   "setweight(to_tsvector('simple', (SELECT c.name FROM categories c "
+				   "WHERE c.id = products.category_id) || ' ' || tags), 'C') || "
+				   "setweight(to_tsvector('simple', description), 'D') WHERE id IN "
+				   "(SELECT CAST(value ->> 0 AS BIGINT) FROM json_array_elements(CAST($1 AS json)))",
+				   NULL},
+		.fts_delete_many = "UPDATE products SET search_vector = NULL WHERE id IN "
+				   "(SELECT CAST(value ->> 0 AS BIGINT) FROM json_array_elements(CAST($1 AS json)))",
 		.fts_rebuild = {"UPDATE products SET search_vector = "
 				"setweight(to_tsvector('simple', name), 'A') || "
 				"setweight(to_tsvector('simple', COALESCE((SELECT b.name FROM brands b "
@@ -337,6 +348,7 @@ const struct db_driver db_pg = {
 		.fts_quote = "",
 		.fts_prefix = ":*",
 		.str_agg = "string_agg",
+		.json_rows = "json_array_elements(CAST(%s AS json))",
 		.fts_and = " & ",
 	},
 	.accepts = pg_accepts,

@@ -115,6 +115,14 @@ static void *sq_open(const char *url, char *err, size_t errlen)
 	return sc;
 }
 
+static void sq_set_cache(void *c, int64_t kib)
+{
+	struct sqlite_conn *sc = c;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
+	sqlite3_exec(sc->db, sql, NULL, NULL, NULL);
+}
+
 static unsigned long hash(const char *s)
 {
 	unsigned long h = 5381;
@@ -337,6 +345,16 @@ const struct db_driver db_sqlite = {
 			      "FROM products p JOIN categories c ON c.id = p.category_id "
 			      "LEFT JOIN brands b ON b.id = p.brand_id WHERE p.id = $1"},
 		.fts_delete = "DELETE FROM product_fts WHERE rowid = $1",
+		/* one statement per batch: FTS5 flushes its pending terms into a new
+		 * segment at the end of every statement that writes it */
+		.fts_index_many = {"DELETE FROM product_fts WHERE rowid IN "
+				   "(SELECT value ->> 0 FROM json_each($1))",
+				   "INSERT INTO product_fts (rowid, name, brand, category, tags, description) "
+				   "SELECT p.id, p.name, COALESCE(b.name, ''), c.name, p.tags, p.description "
+				   "FROM products p JOIN categories c ON c.id = p.category_id "
+				   "LEFT JOIN brands b ON b.id = p.brand_id "
+				   "WHERE p.id IN (SELECT value ->> 0 FROM json_each($1))"},
+		.fts_delete_many = "DELETE FROM product_fts WHERE rowid IN (SELECT value ->> 0 FROM json_each($1))",
 		.fts_rebuild = {"DELETE FROM product_fts",
 				"INSERT INTO product_fts (rowid, name, brand, category, tags, description) "
 				"SELECT p.id, p.name, COALESCE(b.name, ''), c.name, p.tags, p.description "
@@ -348,6 +366,7 @@ const struct db_driver db_sqlite = {
 		.fts_quote = "\"",
 		.fts_prefix = "*",
 		.str_agg = "group_concat",
+		.json_rows = "json_each(%s)",
 		.fts_and = " ",
 	},
 	.accepts = sq_accepts,
@@ -359,5 +378,6 @@ const struct db_driver db_sqlite = {
 	.end = sq_end,
 	.ping = sq_ping,
 	.maintain = sq_maintain,
+	.set_cache = sq_set_cache,
 	.explain = sq_explain,
 };

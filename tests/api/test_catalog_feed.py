@@ -150,3 +150,81 @@ def test_cli_import_feed(s):
         f.write(json.dumps({"sku": uniq("S"), "name": "ND", "category": "bags", "price_us": 100}) + "\n")
     out = s.run("import-feed", nd, "--merchant", code, check=False)
     assert out.returncode == 0 and "1 products created" in out.stdout, out
+
+
+def test_large_feed_spans_batches_and_reimports_as_updates(s):
+    # more products than one write batch (1000), two variants each: every
+    # product lands whole, in the listing and in search, and the same feed
+    # again updates instead of duplicating
+    mid, tok = make_merchant(s, integration="feed")
+    p = uniq("Big")
+    # letters only: PostgreSQL's parser reads "7e65" as a number
+    word = "zq" + "".join(chr(ord("a") + int(c, 16)) for c in uniq("").lower() if c in "0123456789abcdef")
+    n = 1100
+    rows = ["product_id,sku,name,brand,category,size,color,stock,price_us,price_in"]
+    for i in range(n):
+        for size in ("S", "M"):
+            rows.append(f"{p}-{i},{p}-{i}-{size},{word} Tee {i},{p}-B{i % 7},tops,{size},red,{i % 9},{1000 + i},{50000 + i}")
+    csv = "\n".join(rows) + "\n"
+    r = expect(post_feed(s, mid, tok, csv), 200)
+    assert (r["received"], r["created"], r["updated"], r["failed"]) == (2 * n, n, 0, 0), r
+    assert s.db.sql("SELECT COUNT(*) FROM products WHERE merchant_id = %d" % mid) == [[str(n)]]
+    assert s.db.sql("SELECT COUNT(*) FROM product_variants v JOIN products p ON p.id = v.product_id "
+                    "WHERE p.merchant_id = %d" % mid) == [[str(2 * n)]]
+    assert s.db.sql("SELECT COUNT(*) FROM product_prices pp JOIN product_variants v ON v.id = pp.variant_id "
+                    "JOIN products p ON p.id = v.product_id WHERE p.merchant_id = %d" % mid) == [[str(4 * n)]]
+    assert s.db.sql("SELECT COUNT(DISTINCT product_id) FROM product_market pm JOIN products p ON p.id = pm.product_id "
+                    "WHERE p.merchant_id = %d AND pm.scope_id = 0" % mid) == [[str(n)]]
+    last = s.db.sql("SELECT id FROM products WHERE merchant_id = %d AND external_id = '%s-%d'" % (mid, p, n - 1))[0][0]
+    got = expect(s.get("/api/catalog/products/%s?market=IN" % last), 200)
+    assert got["name"] == "%s Tee %d" % (word, n - 1) and got["price"] == 50000 + n - 1
+    assert sorted(v["sku"] for v in got["variants"]) == ["%s-%d-M" % (p, n - 1), "%s-%d-S" % (p, n - 1)]
+    found = expect(s.get("/api/catalog/search?market=US&q=%s&limit=5" % word), 200)
+    assert found["data"] and found["data"][0]["name"].startswith(word), found
+    # low stock (stock <= 5) raised one alert per variant
+    alerts = s.db.sql("SELECT COUNT(*) FROM system_alerts WHERE dedup_key LIKE 'low_stock:variant:%%' AND "
+                      "context LIKE '%%%s-%%'" % p)
+    assert alerts == [[str(2 * sum(1 for i in range(n) if i % 9 <= 5))]], alerts
+    r = expect(post_feed(s, mid, tok, csv.replace(" Tee ", " Top ")), 200)
+    assert (r["created"], r["updated"], r["failed"]) == (0, n, 0), r
+    assert s.db.sql("SELECT COUNT(*) FROM products WHERE merchant_id = %d AND name LIKE '%% Top %%'" % mid) == [[str(n)]]
+    open_alerts = ("SELECT COUNT(*) FROM system_alerts WHERE status = 'open' AND "
+                   "dedup_key LIKE 'low_stock:variant:%%' AND context LIKE '%%%s-%%'" % p)
+    assert s.db.sql(open_alerts) == alerts  # still low: no second alert
+    # restocking (an update) resolves the alert; an update keeps the price set it is given
+    r = expect(post_feed(s, mid, tok, rows[0] + "\n" + f"{p}-0,{p}-0-S,x,{p}-B0,tops,S,red,50,999,\n"), 200)
+    assert (r["updated"], r["failed"]) == (1, 0), r
+    assert s.db.sql(open_alerts) == [[str(int(alerts[0][0]) - 1)]]
+    got = expect(s.get("/api/catalog/products/%s?market=US" % s.db.sql(
+        "SELECT id FROM products WHERE merchant_id = %d AND external_id = '%s-0'" % (mid, p))[0][0]), 200)
+    assert got["name"] == "x" and {v["sku"]: v["stock"] for v in got["variants"]} == {p + "-0-S": 50, p + "-0-M": 0}
+    assert s.db.sql("SELECT COUNT(*) FROM product_prices WHERE variant_id = (SELECT id FROM product_variants "
+                    "WHERE sku = '%s-0-S')" % p) == [["1"]]
+
+
+def test_refused_batch_is_redone_product_by_product(s):
+    # stock below what checkouts reserved is only known to the database: the
+    # batch is refused, redone one product at a time, and only the product
+    # with that row fails
+    mid, tok = make_merchant(s, integration="feed")
+    p = uniq("Rsv")
+    head = "product_id,sku,name,category,stock,price_us\n"
+    skus = [uniq("S") for _ in range(3)]
+    r = expect(post_feed(s, mid, tok, head + "".join(f"{p}-{i},{sku},Tee {i},tops,10,100\n"
+                                                     for i, sku in enumerate(skus))), 200)
+    assert r["created"] == 3
+    s.db.sql("UPDATE inventory SET reserved = 4 WHERE variant_id = (SELECT id FROM product_variants WHERE sku = '%s')"
+             % skus[1])
+    new = uniq("S")
+    csv = head + (f"{p}-0,{skus[0]},Tee Zero,tops,7,100\n"
+                  f"{p}-1,{skus[1]},Tee One,tops,2,100\n"
+                  f"{p}-2,{skus[2]},Tee Two,tops,8,100\n"
+                  f"{p}-3,{new},Tee Three,tops,1,100\n")
+    r = expect(post_feed(s, mid, tok, csv), 200)
+    assert (r["created"], r["updated"], r["failed"]) == (1, 2, 1), r
+    assert [(e["line"], e["field"]) for e in r["errors"]] == [(3, "stock")], r["errors"]
+    names = dict(s.db.sql("SELECT external_id, name FROM products WHERE merchant_id = %d" % mid))
+    assert names == {f"{p}-0": "Tee Zero", f"{p}-1": "Tee 1", f"{p}-2": "Tee Two", f"{p}-3": "Tee Three"}, names
+    stock = dict(s.db.sql("SELECT v.sku, i.stock FROM inventory i JOIN product_variants v ON v.id = i.variant_id "
+                          "WHERE v.sku IN ('%s', '%s')" % (skus[1], new)))
+    assert stock == {skus[1]: "10", new: "1"}, stock
