@@ -277,71 +277,94 @@ int events_lock(struct db *db)
 		       DBV0, NULL);
 }
 
-int events_store(struct db *db, const struct event *e)
-{
-	if (db_in_tx(db))
-		return store(db, e, 1);
-	int rc = db_begin(db);
-	if (rc != DB_OK)
-		return rc;
-	rc = events_lock(db);
-	if (rc == DB_OK)
-		rc = store(db, e, 1);
-	if (rc != DB_OK) {
-		db_rollback(db);
-		return rc;
-	}
-	return db_commit(db);
-}
-
 /*
- * The server's own events wait in a queue that one writer thread stores in
- * batches (each ANALYTICS_FLUSH_MS, or once QUEUE_BATCH are waiting), so a sale
- * does not pay for a second write transaction and a batch's counters are
- * summed before they are written. Analytics reads flush this process's
- * queue first; another instance's events follow within a second. Without
- * the writer (CLI commands) events are stored at once, as they are when the
- * queue is full.
+ * The server's own events and search counts wait in a queue that one writer
+ * thread stores in batches (each ANALYTICS_FLUSH_MS, or once QUEUE_BATCH are
+ * waiting), so a sale or a search does not pay for a write transaction of
+ * its own and a batch's counters are summed before they are written.
+ * Analytics reads flush this process's queue first; another instance's
+ * follow within ANALYTICS_FLUSH_MS. Without the writer (CLI commands), when
+ * the queue is full, or inside the caller's transaction, they are stored at
+ * once.
  */
 #define QUEUE_BATCH 64
 #define QUEUE_MAX 8192
 
+/* An event, or with norm set a search to count under that normalised text
+ * (kept as an event too when it found nothing). Queued strings are owned. */
+struct queued {
+	struct event e;
+	char *norm;
+};
+
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct event *ev; /* QUEUE_MAX slots; strings owned */
+	struct queued *q; /* QUEUE_MAX slots */
 	int n;
 	bool running, stopping;
 	pthread_t thread;
 } queue = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static void event_free(struct event *e)
+static int count_search(struct db *db, const struct queued *q)
 {
-	free((char *)e->user_id);
-	free((char *)e->props_json);
+	int64_t day = q->e.at - q->e.at % 86400;
+	return db_exec(db,
+		       "INSERT INTO analytics_search_daily (day, market_id, query, searches, zero_results) "
+		       "VALUES ($1, $2, $3, 1, $4) ON CONFLICT (day, market_id, query) DO UPDATE SET "
+		       "searches = analytics_search_daily.searches + 1, "
+		       "zero_results = analytics_search_daily.zero_results + $4",
+		       DBV(DI(day), DI(q->e.market_id), DT(q->norm), DI(q->e.results == 0)), NULL);
 }
 
-/* Store n queued events, EVENTS_MAX_BATCH to a transaction, and free them. */
-static void store_queued(struct db *db, struct event *evs, int n)
+/* Store up to EVENTS_MAX_BATCH items in the caller's transaction, or in one
+ * of their own when none is open. Returns a db_rc. */
+static int store_items(struct db *db, const struct queued *q, int n)
+{
+	bool own = !db_in_tx(db);
+	struct event evs[EVENTS_MAX_BATCH];
+	int ne = 0;
+	int rc = own ? db_begin(db) : DB_OK;
+	if (rc == DB_OK)
+		rc = events_lock(db);
+	for (int i = 0; rc == DB_OK && i < n; i++) {
+		if (q[i].norm)
+			rc = count_search(db, &q[i]);
+		if (!q[i].norm || q[i].e.results == 0)
+			evs[ne++] = q[i].e;
+	}
+	if (rc == DB_OK && ne)
+		rc = store(db, evs, ne);
+	if (own) {
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		db_rollback(db);
+	}
+	return rc;
+}
+
+/* Store n queued items, EVENTS_MAX_BATCH to a transaction, and free them. */
+static void store_queued(struct db *db, struct queued *q, int n)
 {
 	for (int i = 0; i < n; i += EVENTS_MAX_BATCH) {
 		int k = n - i < EVENTS_MAX_BATCH ? n - i : EVENTS_MAX_BATCH;
-		int rc = db_begin(db);
-		if (rc == DB_OK && (rc = events_lock(db)) == DB_OK && (rc = store(db, evs + i, k)) == DB_OK)
-			rc = db_commit(db);
-		db_rollback(db);
-		if (rc != DB_OK)
+		if (store_items(db, q + i, k) != DB_OK)
 			log_warn("analytics: could not store %d server events", k);
 	}
-	for (int i = 0; i < n; i++)
-		event_free(&evs[i]);
+	for (int i = 0; i < n; i++) {
+		free((char *)q[i].e.user_id);
+		free((char *)q[i].e.visitor);
+		free((char *)q[i].e.query);
+		free((char *)q[i].e.props_json);
+		free(q[i].norm);
+	}
 }
 
-/* Move the queue's events to out (QUEUE_MAX slots); called with queue.mu held. */
-static int take_queued(struct event *out)
+/* Move the queue's items to out (QUEUE_MAX slots); called with queue.mu held. */
+static int take_queued(struct queued *out)
 {
 	int n = queue.n;
-	memcpy(out, queue.ev, (size_t)n * sizeof(*out));
+	memcpy(out, queue.q, (size_t)n * sizeof(*out));
 	queue.n = 0;
 	return n;
 }
@@ -350,18 +373,18 @@ void events_flush(struct db *db)
 {
 	if (!queue.running)
 		return;
-	struct event *evs = xcalloc(QUEUE_MAX, sizeof(*evs));
+	struct queued *q = xcalloc(QUEUE_MAX, sizeof(*q));
 	pthread_mutex_lock(&queue.mu);
-	int n = take_queued(evs);
+	int n = take_queued(q);
 	pthread_mutex_unlock(&queue.mu);
-	store_queued(db, evs, n);
-	free(evs);
+	store_queued(db, q, n);
+	free(q);
 }
 
 static void *writer(void *arg)
 {
 	(void)arg;
-	struct event *evs = xcalloc(QUEUE_MAX, sizeof(*evs));
+	struct queued *q = xcalloc(QUEUE_MAX, sizeof(*q));
 	pthread_mutex_lock(&queue.mu);
 	for (;;) {
 		struct timespec until;
@@ -373,24 +396,24 @@ static void *writer(void *arg)
 			if (pthread_cond_timedwait(&queue.cv, &queue.mu, &until) != 0)
 				break;
 		bool last = queue.stopping;
-		int n = take_queued(evs);
+		int n = take_queued(q);
 		pthread_mutex_unlock(&queue.mu);
 		if (n > 0) {
 			struct db *db = db_acquire();
-			store_queued(db, evs, n);
+			store_queued(db, q, n);
 			db_release(db);
 		}
 		if (last)
 			break;
 		pthread_mutex_lock(&queue.mu);
 	}
-	free(evs);
+	free(q);
 	return NULL;
 }
 
 void events_writer_start(void)
 {
-	queue.ev = xcalloc(QUEUE_MAX, sizeof(*queue.ev));
+	queue.q = xcalloc(QUEUE_MAX, sizeof(*queue.q));
 	queue.stopping = false;
 	queue.running = true;
 	pthread_create(&queue.thread, NULL, writer, NULL);
@@ -406,27 +429,44 @@ void events_writer_stop(void)
 	pthread_mutex_unlock(&queue.mu);
 	pthread_join(queue.thread, NULL);
 	queue.running = false;
-	free(queue.ev);
-	queue.ev = NULL;
+	free(queue.q);
+	queue.q = NULL;
 }
 
-/* Queue a copy of e; false when there is no writer or the queue is full. */
-static bool enqueue(const struct event *e)
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Queue a copy of it; false when there is no writer or the queue is full. */
+static bool enqueue(const struct queued *it)
 {
 	bool ok = false;
 	pthread_mutex_lock(&queue.mu);
 	if (queue.running && !queue.stopping && queue.n < QUEUE_MAX) {
-		struct event *q = &queue.ev[queue.n++];
-		*q = *e;
-		q->user_id = xstrdup(e->user_id);
-		q->visitor = q->user_id;
-		q->props_json = e->props_json ? xstrdup(e->props_json) : NULL;
+		struct queued *q = &queue.q[queue.n++];
+		*q = *it;
+		q->e.user_id = dup_or_null(it->e.user_id);
+		q->e.visitor = dup_or_null(it->e.visitor);
+		q->e.query = dup_or_null(it->e.query);
+		q->e.props_json = dup_or_null(it->e.props_json);
+		q->norm = dup_or_null(it->norm);
 		if (queue.n == QUEUE_BATCH)
 			pthread_cond_signal(&queue.cv);
 		ok = true;
 	}
 	pthread_mutex_unlock(&queue.mu);
 	return ok;
+}
+
+/* Queue it, or store it now (in the caller's transaction when one is open:
+ * it then commits with the caller's writes or not at all). */
+static void record(struct db *db, const struct queued *it)
+{
+	if (!db_in_tx(db) && enqueue(it))
+		return;
+	if (store_items(db, it, 1) != DB_OK)
+		log_warn("analytics: could not store a server %s event", it->e.type);
 }
 
 void analytics_record(struct db *db, const char *event_type, const char *user_id,
@@ -439,7 +479,7 @@ void analytics_record(struct db *db, const char *event_type, const char *user_id
 		log_warn("analytics_record: refused event %s", event_type);
 		return;
 	}
-	struct event e = {
+	struct queued it = {.e = {
 		.type = type,
 		.user_id = user_id,
 		.visitor = user_id,
@@ -449,12 +489,8 @@ void analytics_record(struct db *db, const char *event_type, const char *user_id
 		.props_json = json_props,
 		.at = time_now(),
 		.server = true,
-	};
-	/* inside the caller's transaction the event commits with it */
-	if (!db_in_tx(db) && enqueue(&e))
-		return;
-	if ((db_in_tx(db) && events_lock(db) != DB_OK) || events_store(db, &e) != DB_OK)
-		log_warn("analytics_record: could not store %s", event_type);
+	}};
+	record(db, &it);
 }
 
 void analytics_record_purchase(struct db *db, const char *user_id, int64_t market_id,
@@ -472,39 +508,27 @@ void analytics_record_search(struct db *db, const char *user_id, int64_t market_
 {
 	if (!cfg.analytics_enabled || !query)
 		return;
-	char qbuf[128];
-	normalise_query(query, qbuf, sizeof(qbuf));
-	const char *q = qbuf;
-	int64_t at = time_now();
-	if (!*q)
+	char norm[128];
+	normalise_query(query, norm, sizeof(norm));
+	if (!*norm)
 		return;
-	if (db_exec(db,
-		    "INSERT INTO analytics_search_daily (day, market_id, query, searches, zero_results) "
-		    "VALUES ($1, $2, $3, 1, $4) ON CONFLICT (day, market_id, query) DO UPDATE SET "
-		    "searches = analytics_search_daily.searches + 1, "
-		    "zero_results = analytics_search_daily.zero_results + $4",
-		    DBV(DI(at - at % 86400), DI(market_id), DT(q), DI(results == 0)), NULL) != DB_OK) {
-		log_warn("analytics_record_search: could not count a search");
-		return;
-	}
-	if (results != 0)
-		return;
-	/* a search that found nothing is also kept as an event, with who asked */
-	char props[48];
-	snprintf(props, sizeof(props), "{\"results\":0}");
-	struct event e = {
-		.type = "search",
-		.user_id = user_id,
-		.visitor = user_id ? user_id : "anonymous",
-		.market_id = market_id,
-		.query = query,
-		.results = 0,
-		.props_json = props,
-		.at = at,
-		.server = true,
+	/* every search is counted; one that found nothing is also kept as an
+	 * event, with who asked */
+	struct queued it = {
+		.e = {
+			.type = "search",
+			.user_id = user_id,
+			.visitor = user_id ? user_id : "anonymous",
+			.market_id = market_id,
+			.query = query,
+			.results = results,
+			.props_json = results == 0 ? "{\"results\":0}" : NULL,
+			.at = time_now(),
+			.server = true,
+		},
+		.norm = norm,
 	};
-	if (events_store(db, &e) != DB_OK)
-		log_warn("analytics_record_search: could not store a zero-result search");
+	record(db, &it);
 }
 
 /* A small open-addressing table of (ip, window, count); a slot whose window

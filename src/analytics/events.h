@@ -44,13 +44,6 @@ extern const char *const events_funnel_steps[4];
  */
 int events_lock(struct db *db) __attribute__((warn_unused_result));
 
-/**
- * Store one event and bump its counters (call events_lock first when the
- * transaction is the caller's). Runs inside the caller's
- * transaction when one is open, else in its own. Returns a db_rc.
- */
-int events_store(struct db *db, const struct event *e) __attribute__((warn_unused_result));
-
 /** Store up to EVENTS_MAX_BATCH events inside the caller's transaction
  * (which took events_lock): one multi-row insert, then the counters. */
 int events_store_batch(struct db *db, const struct event *evs, int n)

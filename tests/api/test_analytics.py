@@ -131,6 +131,19 @@ def test_cache_metrics_per_named_cache(s):
     assert int(rows[0][0]) == c["hits"] and int(rows[0][1]) == c["misses"]
 
 
+def settled(read, ok, seconds=3):
+    """read() once ok holds of its answer (or after `seconds`). An instance
+    stores the server's own events and search counts in batches within
+    ANALYTICS_FLUSH_MS and flushes its queue before an analytics read, but
+    behind nginx the read may reach an instance other than the recorder."""
+    deadline = time.time() + seconds
+    while True:
+        body = read()
+        if ok(body) or time.time() > deadline:
+            return body
+        time.sleep(0.1)
+
+
 def funnel(s, market, period="daily"):
     return expect(s.get("/api/analytics/ecommerce/conversion-funnel?market=%s&period=%s" % (market, period),
                         token=s.admin()), 200)
@@ -208,9 +221,11 @@ def test_behavior_insights(s):
     post_events(s, [{"type": "search", "market": "IN", "query": "silk saree " + tag, "results": 0}])
     post_events(s, [{"type": "product_view", "market": "IN", "product_id": pid, "session_id": uniq("s")}
                     for _ in range(50)])
-    body = expect(s.get("/api/analytics/behavior/insights?market=IN&period=daily&limit=50",
-                        token=s.admin()), 200)
     q = "silk saree " + tag
+    body = settled(lambda: expect(s.get("/api/analytics/behavior/insights?market=IN&period=daily&limit=50",
+                                        token=s.admin()), 200),
+                   lambda b: {x["query"]: x["searches"] for x in b["top_searches"]}.get(q) == 3 and
+                   {x["query"]: x["searches"] for x in b["top_searches"]}.get("kurta " + tag) == 1)
     top = {x["query"]: x for x in body["top_searches"]}
     assert top[q]["searches"] == 3 and top[q]["zero_results"] == 3
     assert top["kurta " + tag]["searches"] == 1 and top["kurta " + tag]["zero_results"] == 0
@@ -234,17 +249,10 @@ def test_real_checkouts_reach_funnel_and_dashboard(s):
     f0 = funnel(s, "US")
     pid, vid, _ = commerce_util.product(s, us=3000)
     orders = [commerce_util.buy(s, uniq("shopper"), pid, vid, qty=q) for q in (1, 2)]
-    # the server's own events: add to cart, checkout start, purchase, one visitor each.
-    # An instance writes them in batches within a second and flushes its own before
-    # an analytics read; behind nginx the read may reach the other instance, so wait.
-    deadline = time.time() + 3
-    while True:
-        f1 = funnel(s, "US")
-        deltas = [a["visitors"] - b["visitors"] for a, b in zip(f1["steps"], f0["steps"])]
-        if deltas == [0, 2, 2, 2] or time.time() > deadline:
-            break
-        time.sleep(0.1)
-    assert deltas == [0, 2, 2, 2]
+    # the server's own events: add to cart, checkout start, purchase, one visitor each
+    def deltas(f1):
+        return [a["visitors"] - b["visitors"] for a, b in zip(f1["steps"], f0["steps"])]
+    assert deltas(settled(lambda: funnel(s, "US"), lambda f1: deltas(f1) == [0, 2, 2, 2])) == [0, 2, 2, 2]
     props = s.db.sql("SELECT props FROM user_behavior_analytics WHERE event_type = 'purchase' "
                      "AND source = 'server' AND props LIKE '%%%s%%'" % orders[0]["order_number"])
     assert len(props) == 1 and '"total":%d' % orders[0]["total"] in props[0][0]

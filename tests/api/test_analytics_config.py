@@ -63,9 +63,9 @@ def test_bad_analytics_configuration_stops_start_up(db):
 
 
 def test_queued_server_events_are_written_at_shutdown(db):
-    """The server's own events wait in a queue for batch writing: a SIGTERM
-    right after the sales must still store every one of them, and count each
-    visitor once."""
+    """The server's own events and search counts wait in a queue for batch
+    writing: a SIGTERM right after the sales and searches must still store
+    every one of them, and count each visitor once."""
     own = harness.Database(db.driver)
     # nothing is written on a timer here: only the shutdown drain can store them
     s = harness.Server(own, env={"ANALYTICS_FLUSH_MS": "3600000"}).start()
@@ -74,6 +74,8 @@ def test_queued_server_events_are_written_at_shutdown(db):
         users = ["queued-%d" % i for i in range(3)]
         for i in range(30):
             expect(commerce_util.add(s, users[i % 3], pid, vid), 200)
+        for q in ("Zqx Nothing", "zqx  nothing", "Linen"):
+            expect(s.get("/api/catalog/search?market=US&q=" + q.replace(" ", "+")), 200)
     finally:
         s.stop()
     try:
@@ -81,5 +83,9 @@ def test_queued_server_events_are_written_at_shutdown(db):
         counters = dict(own.sql("SELECT metric, value FROM ecommerce_analytics"))
         assert counters["events_add_to_cart"] == "30" and counters["visitors_add_to_cart"] == "3"
         assert own.sql("SELECT carts FROM analytics_product_daily WHERE product_id = %d" % pid) == [["30"]]
+        # searches are counted per normalised text; those that found nothing are events too
+        assert own.sql("SELECT query, searches, zero_results FROM analytics_search_daily ORDER BY query") == \
+            [["linen", "1", "0"], ["zqx nothing", "2", "2"]]
+        assert own.sql("SELECT COUNT(*) FROM user_behavior_analytics WHERE event_type = 'search'") == [["2"]]
     finally:
         own.drop()
