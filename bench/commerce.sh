@@ -14,10 +14,10 @@ FLOWS=${FLOWS:-500}
 export FRAUD_VELOCITY_IP=1000000 FRAUD_VELOCITY_USER=1000000 FRAUD_VELOCITY_CARD=1000000
 URL="http://127.0.0.1:$MANDI_PORT"
 # SQLite: every write on one pooled connection invalidates the page cache of
-# the others, which then re-read pages; measured on add to cart, 16
-# connections cost ~350 us CPU a request, 2 cost ~240 us (writes serialise
-# anyway). PostgreSQL wants the default pool.
-[[ $DATABASE_URL == sqlite:* ]] && export MANDI_DB_POOL=${MANDI_DB_POOL:-2}
+# the others, which then re-read pages; measured on add to cart, 2
+# connections cost ~300-400 us of CPU a request, 1 costs ~200-230 us (writes
+# serialise anyway). PostgreSQL wants the default pool.
+[[ $DATABASE_URL == sqlite:* ]] && export MANDI_DB_POOL=${MANDI_DB_POOL:-1}
 
 mandi_start
 python3 "$BENCH_DIR/commerce_setup.py" setup "$URL" "$MANDI" "$WORK"
