@@ -11,6 +11,7 @@
 #include "core/jsonin.h"
 #include "core/jw.h"
 #include "core/strconv.h"
+#include "core/strmap.h"
 
 /* --- columns -------------------------------------------------------------- */
 
@@ -633,48 +634,14 @@ static void parse_ndjson(struct feed *f, const char *data, size_t len)
 
 /* --- string → index map (duplicate SKUs, product groups) ----------------- */
 
-struct strmap {
-	const char **keys;
-	int *vals;
-	size_t cap, n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* The value stored for key, or -1 after storing val for it. */
 static int strmap_put(struct arena *a, struct strmap *m, const char *key, int val)
 {
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 256;
-		const char **nk = arena_alloc(a, sizeof(*nk) * nc);
-		int *nv = arena_alloc(a, sizeof(*nv) * nc);
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->keys[i]) {
-				size_t j = hash_str(m->keys[i]) & (nc - 1);
-				while (nk[j])
-					j = (j + 1) & (nc - 1);
-				nk[j] = m->keys[i];
-				nv[j] = m->vals[i];
-			}
-		m->keys = nk;
-		m->vals = nv;
-		m->cap = nc;
-	}
-	size_t j = hash_str(key) & (m->cap - 1);
-	while (m->keys[j]) {
-		if (strcmp(m->keys[j], key) == 0)
-			return m->vals[j];
-		j = (j + 1) & (m->cap - 1);
-	}
-	m->keys[j] = key;
-	m->vals[j] = val;
-	m->n++;
+	bool found;
+	int64_t *v = strmap_slot(a, m, key, &found);
+	if (found)
+		return (int)*v;
+	*v = val;
 	return -1;
 }
 

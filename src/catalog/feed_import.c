@@ -22,6 +22,7 @@
 #include "catalog/product.h"
 #include "core/buf.h"
 #include "core/jw.h"
+#include "core/strmap.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "market/market.h"
@@ -39,85 +40,14 @@ struct group {
 	struct product p;
 };
 
-/* text → int64 (open addressing in the feed's arena). */
-struct idmap {
-	const char **keys;
-	int64_t *vals;
-	size_t cap, n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void idmap_clear(struct idmap *m)
-{
-	if (m->cap)
-		memset(m->keys, 0, sizeof(*m->keys) * m->cap);
-	m->n = 0;
-}
-
-/* The value slot for key; *found tells whether it was there (else it is new
- * and holds 0). key must outlive the map. */
-static int64_t *idmap_slot(struct arena *a, struct idmap *m, const char *key, bool *found)
-{
-	if ((m->n + 1) * 2 > m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 64;
-		const char **nk = arena_alloc(a, sizeof(*nk) * nc);
-		int64_t *nv = arena_alloc(a, sizeof(*nv) * nc);
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->keys[i]) {
-				size_t j = hash_str(m->keys[i]) & (nc - 1);
-				while (nk[j])
-					j = (j + 1) & (nc - 1);
-				nk[j] = m->keys[i];
-				nv[j] = m->vals[i];
-			}
-		m->keys = nk;
-		m->vals = nv;
-		m->cap = nc;
-	}
-	size_t j = hash_str(key) & (m->cap - 1);
-	while (m->keys[j]) {
-		if (strcmp(m->keys[j], key) == 0) {
-			*found = true;
-			return &m->vals[j];
-		}
-		j = (j + 1) & (m->cap - 1);
-	}
-	m->keys[j] = key;
-	m->vals[j] = 0;
-	m->n++;
-	*found = false;
-	return &m->vals[j];
-}
-
-/* The value for key, or def when absent. */
-static int64_t idmap_get(const struct idmap *m, const char *key, int64_t def)
-{
-	if (!m->cap)
-		return def;
-	size_t j = hash_str(key) & (m->cap - 1);
-	while (m->keys[j]) {
-		if (strcmp(m->keys[j], key) == 0)
-			return m->vals[j];
-		j = (j + 1) & (m->cap - 1);
-	}
-	return def;
-}
-
 struct importer {
 	struct db *db;
 	int64_t merchant_id;
 	struct feed *f;
 	struct feed_result *res;
 	struct group *groups;
-	struct idmap categories, brands; /* for the whole file */
-	struct idmap codes, skus;        /* per batch: the database's answers */
+	struct strmap categories, brands; /* for the whole file */
+	struct strmap codes, skus;        /* per batch: the database's answers */
 	struct buf js;                   /* a batch as JSON rows */
 	/* statements, with the dialect's json_rows filled in */
 	const char *q_codes, *q_skus, *q_products, *q_variants, *q_prices, *q_stock;
@@ -271,7 +201,7 @@ static bool importer_init(struct importer *im)
 		return false;
 	for (int i = 0; i < r.nrows; i++) {
 		bool found;
-		*idmap_slot(im->f->a, &im->categories, arena_strdup(im->f->a, db_text(&r, i, 0)), &found) =
+		*strmap_slot(im->f->a, &im->categories, arena_strdup(im->f->a, db_text(&r, i, 0)), &found) =
 			db_int(&r, i, 1);
 	}
 	db_res_free(&r);
@@ -284,8 +214,8 @@ static bool lookup_batch(struct importer *im, int from, int to)
 {
 	struct feed *f = im->f;
 	struct jw w;
-	idmap_clear(&im->codes);
-	idmap_clear(&im->skus);
+	strmap_clear(&im->codes);
+	strmap_clear(&im->skus);
 	for (int pass = 0; pass < 2; pass++) {
 		buf_reset(&im->js);
 		jw_init(&w, &im->js);
@@ -312,11 +242,11 @@ static bool lookup_batch(struct importer *im, int from, int to)
 			bool found;
 			const char *key = arena_strdup(f->a, db_text(&r, i, 0));
 			if (!pass) {
-				*idmap_slot(f->a, &im->codes, key, &found) = db_int(&r, i, 1);
+				*strmap_slot(f->a, &im->codes, key, &found) = db_int(&r, i, 1);
 			} else {
 				/* the owner rides in the sign: another merchant's product is negative */
 				int64_t pid = db_int(&r, i, 1);
-				*idmap_slot(f->a, &im->skus, key, &found) =
+				*strmap_slot(f->a, &im->skus, key, &found) =
 					db_int(&r, i, 2) == im->merchant_id ? pid : -pid;
 			}
 		}
@@ -331,10 +261,10 @@ static bool lookup_batch(struct importer *im, int from, int to)
 static int64_t existing_product(struct importer *im, const struct group *g)
 {
 	struct feed *f = im->f;
-	int64_t id = idmap_get(&im->codes, f->rows[g->rows[0]].product_code, 0);
+	int64_t id = strmap_get(&im->codes, f->rows[g->rows[0]].product_code, 0);
 	for (int k = 0; k < g->n; k++) {
 		struct feed_row *r = &f->rows[g->rows[k]];
-		int64_t pid = idmap_get(&im->skus, r->sku, 0);
+		int64_t pid = strmap_get(&im->skus, r->sku, 0);
 		if (pid < 0 || (pid && id && pid != id)) {
 			feed_row_fail(f, r, "sku", pid < 0 ? "this SKU belongs to another merchant"
 							   : "this SKU belongs to another of your products");
@@ -353,7 +283,7 @@ static bool resolve_group(struct importer *im, struct group *g)
 {
 	struct product *p = &g->p;
 	if (p->category) {
-		p->category_id = idmap_get(&im->categories, p->category, 0);
+		p->category_id = strmap_get(&im->categories, p->category, 0);
 		if (!p->category_id) {
 			struct verr e = {0};
 			verr_set(&e, MERR_VALIDATION, "category", "unknown category '%.40s'", p->category);
@@ -364,7 +294,7 @@ static bool resolve_group(struct importer *im, struct group *g)
 	}
 	if (p->brand && *p->brand) {
 		bool found;
-		int64_t *id = idmap_slot(im->f->a, &im->brands, p->brand, &found);
+		int64_t *id = strmap_slot(im->f->a, &im->brands, p->brand, &found);
 		if (!found)
 			*id = brand_ensure(im->db, p->brand);
 		if (!*id) {
@@ -404,14 +334,14 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 	buf_reset(&im->js);
 	jw_init(&w, &im->js);
 	jw_arr(&w);
-	idmap_clear(&im->codes);
+	strmap_clear(&im->codes);
 	for (int g = from; g < to; g++) {
 		struct group *gr = &im->groups[g];
 		if (!gr->ready || gr->id)
 			continue;
 		const struct product *p = &gr->p;
 		bool found;
-		*idmap_slot(f->a, &im->codes, p->external_id, &found) = g;
+		*strmap_slot(f->a, &im->codes, p->external_id, &found) = g;
 		jw_arr(&w);
 		jw_str(&w, p->external_id);
 		if (p->brand_id)
@@ -434,7 +364,7 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 		return false;
 	bool ok = r.nrows == nnew;
 	for (int i = 0; ok && i < r.nrows; i++) {
-		int64_t g = idmap_get(&im->codes, db_text(&r, i, 1), -1);
+		int64_t g = strmap_get(&im->codes, db_text(&r, i, 1), -1);
 		ok = g >= from && g < to;
 		if (ok)
 			im->groups[g].p.id = db_int(&r, i, 0);
@@ -447,7 +377,7 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 	buf_reset(&im->js);
 	jw_init(&w, &im->js);
 	jw_arr(&w);
-	idmap_clear(&im->skus);
+	strmap_clear(&im->skus);
 	int nvar = 0;
 	for (int g = from; g < to; g++) {
 		struct group *gr = &im->groups[g];
@@ -456,7 +386,7 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 		for (int k = 0; k < gr->p.nvariants; k++) {
 			const struct variant *v = &gr->p.variants[k];
 			bool found;
-			*idmap_slot(f->a, &im->skus, v->sku, &found) = (int64_t)g * 65536 + k;
+			*strmap_slot(f->a, &im->skus, v->sku, &found) = (int64_t)g * 65536 + k;
 			jw_arr(&w);
 			jw_int(&w, gr->p.id);
 			jw_str(&w, v->sku);
@@ -473,7 +403,7 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 		return false;
 	ok = r.nrows == nvar;
 	for (int i = 0; ok && i < r.nrows; i++) {
-		int64_t gk = idmap_get(&im->skus, db_text(&r, i, 1), -1);
+		int64_t gk = strmap_get(&im->skus, db_text(&r, i, 1), -1);
 		int g = (int)(gk / 65536), k = (int)(gk % 65536);
 		ok = gk >= 0 && g >= from && g < to && k < im->groups[g].p.nvariants;
 		if (ok)
@@ -585,7 +515,7 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 
 	/* variants: known SKUs updated (ids come back), new ones inserted; the
 	 * codes map (free by now) takes a SKU to its group and index */
-	idmap_clear(&im->codes);
+	strmap_clear(&im->codes);
 	for (int pass = 0; pass < 2; pass++) {
 		js_begin(im, &w);
 		int rows = 0;
@@ -595,11 +525,11 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 				continue;
 			for (int k = 0; k < gr->p.nvariants; k++) {
 				struct variant *v = &gr->p.variants[k];
-				bool known = idmap_get(&im->skus, v->sku, 0) > 0;
+				bool known = strmap_get(&im->skus, v->sku, 0) > 0;
 				if (known != (pass == 0))
 					continue;
 				bool found;
-				*idmap_slot(f->a, &im->codes, v->sku, &found) = (int64_t)g * 65536 + k;
+				*strmap_slot(f->a, &im->codes, v->sku, &found) = (int64_t)g * 65536 + k;
 				jw_arr(&w);
 				if (pass)
 					jw_int(&w, gr->id);
@@ -623,7 +553,7 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 			return false;
 		bool ok = r.nrows == rows;
 		for (int i = 0; ok && i < r.nrows; i++) {
-			int64_t gk = idmap_get(&im->codes, db_text(&r, i, 1), -1);
+			int64_t gk = strmap_get(&im->codes, db_text(&r, i, 1), -1);
 			int g = (int)(gk / 65536), k = (int)(gk % 65536);
 			ok = gk >= 0 && g >= from && g < to && k < im->groups[g].p.nvariants;
 			if (ok)
@@ -646,7 +576,7 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 				continue;
 			for (int k = 0; k < gr->p.nvariants; k++) {
 				struct variant *v = &gr->p.variants[k];
-				bool fresh = idmap_get(&im->skus, v->sku, 0) <= 0;
+				bool fresh = strmap_get(&im->skus, v->sku, 0) <= 0;
 				if (pass == 0) {
 					jw_arr(&w);
 					jw_int(&w, v->id);
@@ -695,7 +625,7 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 			continue;
 		for (int k = 0; k < gr->p.nvariants; k++) {
 			const struct variant *v = &gr->p.variants[k];
-			if (idmap_get(&im->skus, v->sku, 0) <= 0) {
+			if (strmap_get(&im->skus, v->sku, 0) <= 0) {
 				if (v->stock <= v->low_stock_threshold && !inventory_check_alert(im->db, v->id, now))
 					return false;
 			} else if (v->has_stock) {
