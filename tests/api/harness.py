@@ -101,6 +101,7 @@ class Server:
 
     def __init__(self, db, env=None, seed_args=(), port=None):
         self.db = db
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.env = dict(os.environ)
         self.env.update({
@@ -124,19 +125,29 @@ class Server:
     def start(self, seed=True):
         if seed:
             self.run("seed", *self.seed_args)
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=self.log,
-                                     stderr=self.log)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                if self.get("/health").status in (200, 503):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-            if self.proc.poll() is not None:
-                raise RuntimeError("mandi exited: " + open(self.log_path).read()[-2000:])
-        raise RuntimeError("mandi did not start")
+        for attempt in range(3):
+            self.log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=self.log,
+                                         stderr=self.log)
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                try:
+                    if self.get("/health").status in (200, 503):
+                        return self
+                except OSError:
+                    time.sleep(0.05)
+                if self.proc.poll() is not None:
+                    break
+            else:
+                raise RuntimeError("mandi did not start")
+            log = open(self.log_path).read()
+            # free_port() only found a port free a moment ago: another
+            # process (an outgoing connection's ephemeral port) can take it
+            if self.fixed_port or "cannot listen on port" not in log or attempt == 2:
+                raise RuntimeError("mandi exited: " + log[-2000:])
+            self.port = free_port()
+            self.env["PORT"] = str(self.port)
+            self.log_path = os.path.join(self.db.tmp, "server-%d.log" % self.port)
 
     def stop(self, sig=15):
         if self.proc and self.proc.poll() is None:
