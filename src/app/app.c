@@ -1,5 +1,6 @@
 #include "app/app.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,10 +27,15 @@ static void observe_request(const struct req *r, int64_t us)
 
 static void tick(void)
 {
+	static unsigned n;
 	jobs_tick();
 	metrics_tick();
 	metrics_sync_tick();
 	db_maintain();
+	/* a thread per connection leaves freed memory scattered over the
+	 * arenas' heaps; give the free pages back to the system now and then */
+	if (++n % 10 == 0)
+		malloc_trim(0);
 }
 
 /* Queued events, the last partial minute of metrics and slow queries, written at shutdown. */
