@@ -8,8 +8,13 @@ cd "$(dirname "$0")/.." || exit 1
 export MANDI_BIN="$PWD/$build/mandi"
 started_pg=""
 if [ -z "$MANDI_TEST_PG_URL" ]; then
-	MANDI_TEST_PG_URL=$(./tests/pg.sh start 55432) || { echo "PostgreSQL did not start"; exit 1; }
-	started_pg=1
+	# reuse a cluster someone else started (and leave it running); else start our own
+	if pg_isready -q -h 127.0.0.1 -p 55432 2>/dev/null; then
+		MANDI_TEST_PG_URL=postgresql://postgres@127.0.0.1:55432/postgres
+	else
+		MANDI_TEST_PG_URL=$(./tests/pg.sh start 55432) || { echo "PostgreSQL did not start"; exit 1; }
+		started_pg=1
+	fi
 fi
 export MANDI_TEST_PG_URL
 rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
