@@ -113,15 +113,6 @@ static void cursors(void)
 	CHECK(!cursor_decode("", out, 2));
 }
 
-static const char *const *fake_env;
-static const char *fake_getenv(const char *name)
-{
-	for (const char *const *p = fake_env; p && *p; p += 2)
-		if (strcmp(p[0], name) == 0)
-			return p[1];
-	return NULL;
-}
-
 static void configuration(void)
 {
 	char err[256];

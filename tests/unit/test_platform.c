@@ -10,15 +10,6 @@
 #include "integration/client.h"
 #include "t.h"
 
-static const char *const *fake_env;
-static const char *fake_getenv(const char *name)
-{
-	for (const char *const *p = fake_env; p && *p; p += 2)
-		if (strcmp(p[0], name) == 0)
-			return p[1];
-	return NULL;
-}
-
 static void ratelimit_counts_per_key_without_redis(void)
 {
 	CHECK(cache_init("memory", NULL, 1 << 20)); /* no shared counters: per process */
