@@ -360,11 +360,14 @@ static void store_queued(struct db *db, struct queued *q, int n)
 	}
 }
 
-/* Move the queue's items to out (QUEUE_MAX slots); called with queue.mu held. */
-static int take_queued(struct queued *out)
+/* Move the queue's items to *out (as many slots as items, NULL when none);
+ * called with queue.mu held. */
+static int take_queued(struct queued **out)
 {
 	int n = queue.n;
-	memcpy(out, queue.q, (size_t)n * sizeof(*out));
+	*out = n ? xmalloc((size_t)n * sizeof(**out)) : NULL;
+	if (n)
+		memcpy(*out, queue.q, (size_t)n * sizeof(**out));
 	queue.n = 0;
 	return n;
 }
@@ -373,9 +376,9 @@ void events_flush(struct db *db)
 {
 	if (!queue.running)
 		return;
-	struct queued *q = xcalloc(QUEUE_MAX, sizeof(*q));
+	struct queued *q;
 	pthread_mutex_lock(&queue.mu);
-	int n = take_queued(q);
+	int n = take_queued(&q);
 	pthread_mutex_unlock(&queue.mu);
 	store_queued(db, q, n);
 	free(q);
@@ -384,7 +387,6 @@ void events_flush(struct db *db)
 static void *writer(void *arg)
 {
 	(void)arg;
-	struct queued *q = xcalloc(QUEUE_MAX, sizeof(*q));
 	pthread_mutex_lock(&queue.mu);
 	for (;;) {
 		struct timespec until;
@@ -396,18 +398,19 @@ static void *writer(void *arg)
 			if (pthread_cond_timedwait(&queue.cv, &queue.mu, &until) != 0)
 				break;
 		bool last = queue.stopping;
-		int n = take_queued(q);
+		struct queued *q;
+		int n = take_queued(&q);
 		pthread_mutex_unlock(&queue.mu);
 		if (n > 0) {
 			struct db *db = db_acquire();
 			store_queued(db, q, n);
 			db_release(db);
 		}
+		free(q);
 		if (last)
 			break;
 		pthread_mutex_lock(&queue.mu);
 	}
-	free(q);
 	return NULL;
 }
 

@@ -82,6 +82,15 @@ static bool order_of_txn(struct db *db, const struct pay_txn *t, int64_t *order_
 	return true;
 }
 
+/* The reconciliation row is done, with its outcome (in the caller's transaction). */
+static bool mark_settled(struct db *db, const struct pending *p, const char *outcome, int64_t now)
+{
+	return db_exec(db,
+		       "UPDATE payment_reconciliations SET status = 'settled', outcome = $1, updated_at = $2 "
+		       "WHERE id = $3",
+		       DBV(DT(outcome), DI(now), DI(p->id)), NULL) == DB_OK;
+}
+
 /* The payment was taken (or authorised, or is waiting for the customer). */
 static bool settle_taken(struct db *db, const struct pending *p, const struct pay_txn *t,
 			 enum gw_outcome o, const struct gw_res *res, int64_t now)
@@ -109,11 +118,7 @@ static bool settle_taken(struct db *db, const struct pending *p, const struct pa
 				  "gateway_ref = $1, message = 'taken after a timeout and given back', updated_at = $2 "
 				  "WHERE id = $3",
 				  DBV(DA(res->ref), DI(now), DI(t->id)), NULL) == DB_OK &&
-			  db_exec(db,
-				  "UPDATE payment_reconciliations SET status = 'settled', outcome = 'refunded', "
-				  "updated_at = $1 WHERE id = $2",
-				  DBV(DI(now), DI(p->id)), NULL) == DB_OK &&
-			  db_commit(db) == DB_OK;
+			  mark_settled(db, p, "refunded", now) && db_commit(db) == DB_OK;
 		if (!ok)
 			db_rollback(db);
 		else
@@ -141,11 +146,7 @@ static bool settle_taken(struct db *db, const struct pending *p, const struct pa
 			   "VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT (transaction_id) DO NOTHING",
 			   DBV(DI(t->id), DA(t->user_id), DI(t->fraud_score), DA(t->fraud_reasons), DI(now)),
 			   NULL) == DB_OK) &&
-		  db_exec(db,
-			  "UPDATE payment_reconciliations SET status = 'settled', outcome = $1, updated_at = $2 "
-			  "WHERE id = $3",
-			  DBV(DT(pstatus), DI(now), DI(p->id)), NULL) == DB_OK &&
-		  db_commit(db) == DB_OK;
+		  mark_settled(db, p, pstatus, now) && db_commit(db) == DB_OK;
 	if (!ok)
 		db_rollback(db);
 	else
@@ -182,11 +183,7 @@ static bool settle_failed(struct db *db, const struct pending *p, const struct p
 				     DBV(DI(now), DI(order_id), DI(t->id)), NULL) == DB_OK;
 	}
 	ok = ok &&
-	     db_exec(db,
-		     "UPDATE payment_reconciliations SET status = 'settled', outcome = $1, updated_at = $2 "
-		     "WHERE id = $3",
-		     DBV(DT(outcome), DI(now), DI(p->id)), NULL) == DB_OK &&
-	     db_commit(db) == DB_OK;
+	     mark_settled(db, p, outcome, now) && db_commit(db) == DB_OK;
 	if (!ok)
 		db_rollback(db);
 	else

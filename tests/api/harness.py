@@ -122,6 +122,19 @@ class Server:
         return subprocess.run([BINARY] + list(args), env=self.env, capture_output=True,
                               text=True, check=check, timeout=300)
 
+    def wait_healthy(self, proc, seconds=20):
+        """True once /health answers; False when proc exits or time runs out."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                if self.get("/health").status in (200, 503):
+                    return True
+            except OSError:
+                time.sleep(0.05)
+            if proc.poll() is not None:
+                return False
+        return False
+
     def start(self, seed=True):
         if seed:
             self.run("seed", *self.seed_args)
@@ -129,16 +142,9 @@ class Server:
             self.log = open(self.log_path, "ab")
             self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=self.log,
                                          stderr=self.log)
-            deadline = time.time() + 20
-            while time.time() < deadline:
-                try:
-                    if self.get("/health").status in (200, 503):
-                        return self
-                except OSError:
-                    time.sleep(0.05)
-                if self.proc.poll() is not None:
-                    break
-            else:
+            if self.wait_healthy(self.proc):
+                return self
+            if self.proc.poll() is None:
                 raise RuntimeError("mandi did not start")
             log = open(self.log_path).read()
             # free_port() only found a port free a moment ago: another
@@ -297,15 +303,10 @@ class Cluster(Server):
         self.nginx = subprocess.Popen(["nginx", "-p", self.nginx_dir, "-e", self.nginx_dir + "/error.log",
                                        "-c", conf, "-g", "daemon off;"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                if self.get("/health").status in (200, 503):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-            if self.nginx.poll() is not None:
-                raise RuntimeError("nginx exited: " + self.nginx.stderr.read().decode()[-2000:])
+        if self.wait_healthy(self.nginx):
+            return self
+        if self.nginx.poll() is not None:
+            raise RuntimeError("nginx exited: " + self.nginx.stderr.read().decode()[-2000:])
         raise RuntimeError("nginx did not start")
 
     def stop(self, sig=15):
