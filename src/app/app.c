@@ -28,9 +28,11 @@ static void observe_request(const struct req *r, int64_t us)
 static void tick(void)
 {
 	static unsigned n;
+	/* before the jobs, which can hold this thread for seconds: a reader
+	 * waiting for every instance's flush must not wait behind them */
+	metrics_sync_tick();
 	jobs_tick();
 	metrics_tick();
-	metrics_sync_tick();
 	db_maintain();
 	/* a thread per connection leaves freed memory scattered over the
 	 * arenas' heaps; give the free pages back to the system now and then */
@@ -58,6 +60,9 @@ void app_start(void)
 	db_observer = dbadvice_observe;
 	svc_global_init();
 	events_writer_start();
+	/* known to readers waiting for every instance's flush from the start,
+	 * not only from the first tick */
+	metrics_sync_tick();
 }
 
 void app_stop(void)
