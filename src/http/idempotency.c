@@ -79,21 +79,40 @@ static void remember_shared(const char *skey, const char *hash, int status, cons
 	buf_free(&v);
 }
 
+bool idempotency_record_parse(const char *v, size_t n, struct idem_record *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (n < 67 || v[64] != ' ')
+		return false;
+	for (int i = 0; i < 64; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+			return false;
+	const char *nl = memchr(v + 65, '\n', n - 65);
+	int64_t status;
+	if (!nl || !parse_i64n(v + 65, (size_t)(nl - v - 65), 200, 499, &status))
+		return false;
+	out->hash = v;
+	out->status = (int)status;
+	out->body = nl + 1;
+	out->body_len = n - (size_t)(nl + 1 - v);
+	return true;
+}
+
 /* Answer from the shared record when there is one: the replay, or 409 when
- * the key was used for another request. */
+ * the key was used for another request. A record that does not parse is
+ * ignored (the rows decide). */
 static bool replay_shared(struct req *r, const char *skey, const char *hash)
 {
 	char *v;
 	size_t n;
+	struct idem_record rec;
 	if (!cache_shared_get(skey, &v, &n))
 		return false;
-	const char *nl = memchr(v, '\n', n);
-	int64_t status;
-	bool ok = nl && n > 66 && v[64] == ' ' && parse_i64n(v + 65, (size_t)(nl - v - 65), 200, 499, &status);
-	if (ok && memcmp(v, hash, 64) != 0) {
+	bool ok = idempotency_record_parse(v, n, &rec);
+	if (ok && memcmp(rec.hash, hash, 64) != 0) {
 		reply_error(r, MERR_IDEMPOTENCY_CONFLICT, "Idempotency-Key", NULL);
 	} else if (ok) {
-		reply_bytes(r, (int)status, NULL, nl + 1, n - (size_t)(nl + 1 - v));
+		reply_bytes(r, rec.status, NULL, rec.body, rec.body_len);
 		reply_header(r, "Idempotent-Replayed", "true");
 	}
 	free(v);

@@ -13,11 +13,27 @@
  */
 #ifndef MANDI_IDEMPOTENCY_H
 #define MANDI_IDEMPOTENCY_H
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "http/req.h"
 
 struct db;
+
+/** A parsed shared record: the request hash (64 hex digits, not
+ * terminated), the status and the body, all pointing into the record. */
+struct idem_record {
+	const char *hash;
+	int status;
+	const char *body;
+	size_t body_len;
+};
+
+/** Parse a shared record "<64-hex hash> <status>\n<body>" of n bytes (not
+ * NUL-terminated; what Redis handed back, so untrusted). False unless the
+ * hash is 64 hex digits and the status 200..499. */
+bool idempotency_record_parse(const char *v, size_t n, struct idem_record *out);
 
 /** How long a key is remembered (CONTRACT: at least 24 h). */
 #define IDEMPOTENCY_TTL_S (24 * 3600 + 600)

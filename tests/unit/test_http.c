@@ -1,9 +1,11 @@
-/* Unit tests of the router and bearer-token verification. */
+/* Unit tests of the router, bearer-token verification and the shared
+ * idempotency record. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "http/auth.h"
+#include "http/idempotency.h"
 #include "http/router.h"
 #include "t.h"
 
@@ -101,11 +103,42 @@ static void jwt_rejections(void)
 	free(t);
 }
 
+static void idem_record(void)
+{
+	char rec[200];
+	const char *hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct idem_record r;
+	int n = snprintf(rec, sizeof(rec), "%s 201\n{\"id\":1}", hash);
+	CHECK(idempotency_record_parse(rec, (size_t)n, &r));
+	CHECK_INT(r.status, 201);
+	CHECK(r.hash == rec);
+	CHECK_INT(r.body_len, 8);
+	CHECK(memcmp(r.body, "{\"id\":1}", 8) == 0);
+	/* an empty body is a body */
+	n = snprintf(rec, sizeof(rec), "%s 409\n", hash);
+	CHECK(idempotency_record_parse(rec, (size_t)n, &r));
+	CHECK_INT(r.body_len, 0);
+	/* refused: a 5xx or out-of-range status, a short or non-hex hash, no
+	 * newline, junk in the status, a record cut short */
+	static const char *const bad[] = {" 500\n{}", " 199\n{}", " 2x1\n{}", " 201{}", " \n{}", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		n = snprintf(rec, sizeof(rec), "%s%s", hash, bad[i]);
+		CHECK(!idempotency_record_parse(rec, (size_t)n, &r));
+	}
+	n = snprintf(rec, sizeof(rec), "%s 201\n{}", hash);
+	rec[3] = 'G';
+	CHECK(!idempotency_record_parse(rec, (size_t)n, &r));
+	CHECK(!idempotency_record_parse(rec + 1, (size_t)n - 1, &r));
+	rec[3] = '3';
+	CHECK(!idempotency_record_parse(rec, 68, &r)); /* cut inside the status */
+}
+
 int main(void)
 {
 	RUN(router);
 	RUN(router_params);
 	RUN(jwt_roundtrip);
 	RUN(jwt_rejections);
+	RUN(idem_record);
 	return t_done();
 }
