@@ -18,6 +18,14 @@ static const char LINES_SQL[] =
 	"LEFT JOIN inventory i ON i.variant_id = ci.variant_id "
 	"WHERE ci.cart_id = $1 ORDER BY ci.id LIMIT 100";
 
+/* Copy text (NULL as "") into a fixed field, cut at its size. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strnlen(src, n - 1) : 0;
+	memcpy(dst, src ? src : "", len);
+	dst[len] = '\0';
+}
+
 enum merr cart_load_id(struct db *db, int64_t cart_id, const struct market *m, struct cart *c)
 {
 	struct db_res res = {0};
@@ -32,8 +40,8 @@ enum merr cart_load_id(struct db *db, int64_t cart_id, const struct market *m, s
 		l->product_id = db_int(&res, i, 1);
 		l->variant_id = db_int(&res, i, 2);
 		l->merchant_id = db_int(&res, i, 3);
-		snprintf(l->sku, sizeof(l->sku), "%s", db_text(&res, i, 4));
-		snprintf(l->name, sizeof(l->name), "%s", db_text(&res, i, 5));
+		copy_text(l->sku, sizeof(l->sku), db_text(&res, i, 4));
+		copy_text(l->name, sizeof(l->name), db_text(&res, i, 5));
 		l->quantity = db_int(&res, i, 6);
 		l->sellable = !db_isnull(&res, i, 7) && strcmp(db_text(&res, i, 9), "active") == 0;
 		l->unit_price = l->sellable ? db_int(&res, i, 7) : 0;
@@ -111,8 +119,8 @@ enum merr cart_line_for(struct db *db, const struct market *m, int64_t product_i
 	l->product_id = product_id;
 	l->variant_id = variant_id;
 	l->merchant_id = db_int(&res, 0, 4);
-	snprintf(l->sku, sizeof(l->sku), "%s", db_text(&res, 0, 5));
-	snprintf(l->name, sizeof(l->name), "%s", db_text(&res, 0, 6));
+	copy_text(l->sku, sizeof(l->sku), db_text(&res, 0, 5));
+	copy_text(l->name, sizeof(l->name), db_text(&res, 0, 6));
 	l->quantity = qty;
 	l->unit_price = db_int(&res, 0, 1);
 	l->line_total = l->unit_price * qty;

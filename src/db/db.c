@@ -282,10 +282,11 @@ char *db_explain(struct db *db, const char *sql)
 void db_res_free(struct db_res *res)
 {
 	if (res->cells) {
-		for (int i = 0; i < res->nrows * res->ncols; i++)
+		for (int i = 0; !res->blob && i < res->nrows * res->ncols; i++)
 			free(res->cells[i]);
 		free(res->cells);
 	}
+	free(res->blob);
 	memset(res, 0, sizeof(*res));
 }
 
