@@ -149,15 +149,6 @@ static void client_ip(struct req *r)
 		snprintf(r->client_ip, sizeof(r->client_ip), "%s", real);
 }
 
-static void release_dbs(struct req *r)
-{
-	if (r->db)
-		db_release(r->db);
-	if (r->db_read)
-		db_release(r->db_read);
-	r->db = r->db_read = NULL;
-}
-
 static enum MHD_Result send_reply(struct req *r)
 {
 	size_t len = 0;
@@ -210,7 +201,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	server_dispatch(r);
 	/* the answer is built: the pool gets its connections back before the
 	 * bytes go out, not once the client has read them */
-	release_dbs(r);
+	req_db_release(r);
 	return send_reply(r);
 }
 
@@ -224,7 +215,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!r)
 		return;
 	int64_t us = time_mono_us() - r->start_us;
-	release_dbs(r);
+	req_db_release(r);
 	if (server_hooks.observe)
 		server_hooks.observe(r, us);
 	if (cfg.access_log) {
