@@ -73,16 +73,33 @@ int cart_price_lines(const struct cart *c, struct price_line *out)
 	return n;
 }
 
-/* The cart's id, created on first use; touching updated_at on conflict makes
- * RETURNING answer in both engines, and two first adds at once end in one cart. */
+/* The cart's id, created on first use, with updated_at brought up to now.
+ * updated_at is in seconds, so most adds find it current and write nothing
+ * here (a write dirties one more page per add). On a first add the upsert
+ * touching updated_at on conflict makes RETURNING answer in both engines, and
+ * two first adds at once end in one cart. */
 static int cart_ensure(struct db *db, const char *user_id, int64_t market_id, int64_t now, int64_t *id)
 {
 	struct db_res res = {0};
-	int rc = db_query(db, &res,
-			  "INSERT INTO carts (user_id, market_id, created_at, updated_at) VALUES ($1, $2, $3, $3) "
-			  "ON CONFLICT (user_id, market_id) DO UPDATE SET updated_at = excluded.updated_at "
-			  "RETURNING id",
-			  DBV(DT(user_id), DI(market_id), DI(now)));
+	*id = 0;
+	int rc = db_query(db, &res, "SELECT id, updated_at FROM carts WHERE user_id = $1 AND market_id = $2",
+			  DBV(DT(user_id), DI(market_id)));
+	if (rc == DB_OK && res.nrows == 1) {
+		*id = db_int(&res, 0, 0);
+		if (db_int(&res, 0, 1) < now)
+			rc = db_exec(db, "UPDATE carts SET updated_at = $2 WHERE id = $1 AND updated_at < $2",
+				     DBV(DI(*id), DI(now)), NULL);
+		db_res_free(&res);
+		return rc;
+	}
+	db_res_free(&res);
+	if (rc != DB_OK)
+		return rc;
+	rc = db_query(db, &res,
+		      "INSERT INTO carts (user_id, market_id, created_at, updated_at) VALUES ($1, $2, $3, $3) "
+		      "ON CONFLICT (user_id, market_id) DO UPDATE SET updated_at = excluded.updated_at "
+		      "RETURNING id",
+		      DBV(DT(user_id), DI(market_id), DI(now)));
 	if (rc == DB_OK)
 		*id = res.nrows == 1 ? db_int(&res, 0, 0) : 0;
 	db_res_free(&res);
