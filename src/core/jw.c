@@ -1,6 +1,5 @@
 #include "core/jw.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
