@@ -16,19 +16,20 @@
 
 /* --- cart --------------------------------------------------------------- */
 
-/* Reply with user_id's cart in m (priced now); cart_id when known saves a lookup. */
-static void reply_cart(struct req *r, const char *user_id, const struct market *m, int64_t cart_id)
+/* Reply with user_id's cart in m (priced now). */
+static void reply_cart(struct req *r, const char *user_id, const struct market *m)
 {
 	if (!m) { /* a market switched off since the cart was filled */
 		reply_error(r, MERR_NOT_FOUND, NULL, "this cart's market is not served");
 		return;
 	}
-	struct cart *c = xcalloc(1, sizeof(*c));
-	enum merr rc = cart_id ? cart_load_id(req_db(r), cart_id, m, c) : cart_load(req_db(r), user_id, m, c);
-	if (rc != MERR_OK) {
+	/* not zeroed: loading sets the header and fills only nlines lines (40 KB) */
+	struct cart *c = xmalloc(sizeof(*c));
+	if (cart_load(req_db(r), user_id, m, c) != MERR_OK) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
+	req_db_release(r);
 	struct jw w;
 	reply_begin(r, &w);
 	write_cart(&w, c, user_id);
@@ -58,13 +59,22 @@ static void cart_add(struct req *r)
 	const struct market *m = market_or_400(r, code, false);
 	if (!m)
 		return;
-	int64_t cart_id;
-	if (cart_add_item(req_db(r), r->auth.sub, m, pid, vid, qty, &cart_id, &e) != MERR_OK) {
+	/* not zeroed: the add fills the header and only nlines lines (40 KB) */
+	struct cart *c = xmalloc(sizeof(*c));
+	if (cart_add_item(req_db(r), r->auth.sub, m, pid, vid, qty, c, &e) != MERR_OK) {
 		reply_verr(r, &e);
-		return;
+		goto out;
 	}
 	analytics_record(req_db(r), "add_to_cart", r->auth.sub, m->id, pid, NULL);
-	reply_cart(r, r->auth.sub, m, cart_id);
+	/* the cart came back with the commit: render without holding the
+	 * connection (with a pool of one, every add waits for it) */
+	req_db_release(r);
+	struct jw w;
+	reply_begin(r, &w);
+	write_cart(&w, c, r->auth.sub);
+	reply_end(r, 200);
+out:
+	free(c);
 }
 
 static void cart_get(struct req *r)
@@ -74,7 +84,7 @@ static void cart_get(struct req *r)
 		return;
 	const struct market *m = market_or_400(r, req_query(r, "market"), false);
 	if (m)
-		reply_cart(r, user, m, 0);
+		reply_cart(r, user, m);
 }
 
 /* PUT update (quantity 0 removes) and DELETE remove share this. */
@@ -88,7 +98,7 @@ static void cart_change(struct req *r, int64_t qty)
 		reply_verr(r, &e);
 		return;
 	}
-	reply_cart(r, r->auth.sub, market_by_id(market_id), 0);
+	reply_cart(r, r->auth.sub, market_by_id(market_id));
 }
 
 static void cart_update(struct req *r)

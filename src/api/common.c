@@ -27,9 +27,14 @@ const struct market *market_or_400(struct req *r, const char *code, bool require
 
 void jw_money(struct jw *w, const char *key, int64_t amount, const char *currency)
 {
+	static const char suffix[] = "_display";
 	char k[64], disp[48];
 	jw_kint(w, key, amount);
-	snprintf(k, sizeof(k), "%s_display", key);
+	size_t kn = strlen(key);
+	if (kn > sizeof(k) - sizeof(suffix))
+		kn = sizeof(k) - sizeof(suffix);
+	memcpy(k, key, kn);
+	memcpy(k + kn, suffix, sizeof(suffix));
 	jw_kstr(w, k, money_format_to(disp, sizeof(disp), amount, currency));
 }
 

@@ -18,6 +18,14 @@ static const char LINES_SQL[] =
 	"LEFT JOIN inventory i ON i.variant_id = ci.variant_id "
 	"WHERE ci.cart_id = $1 ORDER BY ci.id LIMIT 100";
 
+/* Copy text (NULL as "") into a fixed field, cut at its size. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strnlen(src, n - 1) : 0;
+	memcpy(dst, src ? src : "", len);
+	dst[len] = '\0';
+}
+
 enum merr cart_load_id(struct db *db, int64_t cart_id, const struct market *m, struct cart *c)
 {
 	struct db_res res = {0};
@@ -32,8 +40,8 @@ enum merr cart_load_id(struct db *db, int64_t cart_id, const struct market *m, s
 		l->product_id = db_int(&res, i, 1);
 		l->variant_id = db_int(&res, i, 2);
 		l->merchant_id = db_int(&res, i, 3);
-		snprintf(l->sku, sizeof(l->sku), "%s", db_text(&res, i, 4));
-		snprintf(l->name, sizeof(l->name), "%s", db_text(&res, i, 5));
+		copy_text(l->sku, sizeof(l->sku), db_text(&res, i, 4));
+		copy_text(l->name, sizeof(l->name), db_text(&res, i, 5));
 		l->quantity = db_int(&res, i, 6);
 		l->sellable = !db_isnull(&res, i, 7) && strcmp(db_text(&res, i, 9), "active") == 0;
 		l->unit_price = l->sellable ? db_int(&res, i, 7) : 0;
@@ -65,16 +73,33 @@ int cart_price_lines(const struct cart *c, struct price_line *out)
 	return n;
 }
 
-/* The cart's id, created on first use; touching updated_at on conflict makes
- * RETURNING answer in both engines, and two first adds at once end in one cart. */
+/* The cart's id, created on first use, with updated_at brought up to now.
+ * updated_at is in seconds, so most adds find it current and write nothing
+ * here (a write dirties one more page per add). On a first add the upsert
+ * touching updated_at on conflict makes RETURNING answer in both engines, and
+ * two first adds at once end in one cart. */
 static int cart_ensure(struct db *db, const char *user_id, int64_t market_id, int64_t now, int64_t *id)
 {
 	struct db_res res = {0};
-	int rc = db_query(db, &res,
-			  "INSERT INTO carts (user_id, market_id, created_at, updated_at) VALUES ($1, $2, $3, $3) "
-			  "ON CONFLICT (user_id, market_id) DO UPDATE SET updated_at = excluded.updated_at "
-			  "RETURNING id",
-			  DBV(DT(user_id), DI(market_id), DI(now)));
+	*id = 0;
+	int rc = db_query(db, &res, "SELECT id, updated_at FROM carts WHERE user_id = $1 AND market_id = $2",
+			  DBV(DT(user_id), DI(market_id)));
+	if (rc == DB_OK && res.nrows == 1) {
+		*id = db_int(&res, 0, 0);
+		if (db_int(&res, 0, 1) < now)
+			rc = db_exec(db, "UPDATE carts SET updated_at = $2 WHERE id = $1 AND updated_at < $2",
+				     DBV(DI(*id), DI(now)), NULL);
+		db_res_free(&res);
+		return rc;
+	}
+	db_res_free(&res);
+	if (rc != DB_OK)
+		return rc;
+	rc = db_query(db, &res,
+		      "INSERT INTO carts (user_id, market_id, created_at, updated_at) VALUES ($1, $2, $3, $3) "
+		      "ON CONFLICT (user_id, market_id) DO UPDATE SET updated_at = excluded.updated_at "
+		      "RETURNING id",
+		      DBV(DT(user_id), DI(market_id), DI(now)));
 	if (rc == DB_OK)
 		*id = res.nrows == 1 ? db_int(&res, 0, 0) : 0;
 	db_res_free(&res);
@@ -111,8 +136,8 @@ enum merr cart_line_for(struct db *db, const struct market *m, int64_t product_i
 	l->product_id = product_id;
 	l->variant_id = variant_id;
 	l->merchant_id = db_int(&res, 0, 4);
-	snprintf(l->sku, sizeof(l->sku), "%s", db_text(&res, 0, 5));
-	snprintf(l->name, sizeof(l->name), "%s", db_text(&res, 0, 6));
+	copy_text(l->sku, sizeof(l->sku), db_text(&res, 0, 5));
+	copy_text(l->name, sizeof(l->name), db_text(&res, 0, 6));
 	l->quantity = qty;
 	l->unit_price = db_int(&res, 0, 1);
 	l->line_total = l->unit_price * qty;
@@ -136,40 +161,53 @@ static enum merr add_refusal(int64_t have, int64_t qty, int64_t available, struc
 	       MERR_OUT_OF_STOCK;
 }
 
+/* One write transaction reads the variant, writes, and re-reads the cart
+ * for the answer: the stock check sees what the write will (no gap between
+ * them), and on SQLite one transaction instead of three cuts the WAL
+ * lock traffic (each read outside a transaction takes and drops a read
+ * mark, and re-marks after every commit). */
 enum merr cart_add_item(struct db *db, const char *user_id, const struct market *m,
-			int64_t product_id, int64_t variant_id, int64_t qty, int64_t *cart_id,
+			int64_t product_id, int64_t variant_id, int64_t qty, struct cart *c,
 			struct verr *e)
 {
-	enum merr rc;
+	enum merr rc = MERR_INTERNAL;
 	struct cart_line l;
-	int64_t now = time_now(), n = 0, have = 0;
-	*cart_id = 0;
-	if ((rc = cart_line_for(db, m, product_id, variant_id, qty, &l, e)) != MERR_OK)
-		return rc;
-	int64_t cap = l.available < CART_MAX_QTY ? l.available : CART_MAX_QTY;
-	if (qty > cap)
-		return add_refusal(0, qty, l.available, e);
-	rc = MERR_INTERNAL;
+	int64_t now = time_now(), n = 0, have = 0, cart_id = 0;
+	c->id = 0;
+	c->market = m;
+	c->nlines = 0;
 	verr_set(e, MERR_INTERNAL, NULL, "internal error");
+	if (db_begin(db) != DB_OK)
+		return rc;
+	if ((rc = cart_line_for(db, m, product_id, variant_id, qty, &l, e)) != MERR_OK)
+		goto out;
+	int64_t cap = l.available < CART_MAX_QTY ? l.available : CART_MAX_QTY;
+	if (qty > cap) {
+		rc = add_refusal(0, qty, l.available, e);
+		goto out;
+	}
+	rc = MERR_INTERNAL;
 	/* the merged quantity is capped by the upsert's WHERE: no read-then-write */
-	if (db_begin(db) != DB_OK || cart_ensure(db, user_id, m->id, now, cart_id) != DB_OK ||
+	if (cart_ensure(db, user_id, m->id, now, &cart_id) != DB_OK ||
 	    db_exec(db,
 		    "INSERT INTO cart_items (cart_id, product_id, variant_id, quantity, created_at, updated_at) "
 		    "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (cart_id, variant_id) "
 		    "DO UPDATE SET quantity = cart_items.quantity + excluded.quantity, updated_at = excluded.updated_at "
 		    "WHERE cart_items.quantity + excluded.quantity <= $6",
-		    DBV(DI(*cart_id), DI(product_id), DI(variant_id), DI(qty), DI(now), DI(cap)), &n) != DB_OK)
+		    DBV(DI(cart_id), DI(product_id), DI(variant_id), DI(qty), DI(now), DI(cap)), &n) != DB_OK)
 		goto out;
 	if (n == 0) {
 		if (db_scalar(db, &have, 0, "SELECT quantity FROM cart_items WHERE cart_id = $1 AND variant_id = $2",
-			      DBV(DI(*cart_id), DI(variant_id))) == DB_OK)
+			      DBV(DI(cart_id), DI(variant_id))) == DB_OK)
 			rc = add_refusal(have, qty, l.available, e);
 		goto out;
 	}
-	if (db_commit(db) == DB_OK)
+	if (cart_load_id(db, cart_id, m, c) == MERR_OK && db_commit(db) == DB_OK)
 		rc = MERR_OK;
 out:
 	db_rollback(db);
+	if (rc != MERR_OK)
+		c->nlines = 0;
 	return rc;
 }
 

@@ -48,10 +48,10 @@ enum merr cart_load_id(struct db *db, int64_t cart_id, const struct market *m, s
  * Add qty of variant_id (which must belong to product_id and be sold in m)
  * to the user's cart, merging with an existing line. out_of_stock when the
  * merged quantity exceeds what is available; validation_failed past 100.
- * Fills *cart_id.
+ * On success c is the cart as committed, priced now (as cart_load).
  */
 enum merr cart_add_item(struct db *db, const char *user_id, const struct market *m,
-			int64_t product_id, int64_t variant_id, int64_t qty, int64_t *cart_id,
+			int64_t product_id, int64_t variant_id, int64_t qty, struct cart *c,
 			struct verr *e);
 
 /** One line for qty of variant_id (of product_id) priced in m, with its

@@ -1,5 +1,6 @@
 #include "core/money.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 int64_t money_div_round(int64_t num, int64_t den)
@@ -37,12 +38,19 @@ static const struct currency_fmt {
 	{"GBP", "\xc2\xa3", 0}, {"CAD", "CA$", 0}, {"AUD", "A$", 0},
 };
 
-void money_format(struct buf *b, int64_t amount, const char *currency)
+static const struct currency_fmt *currency_fmt(const char *currency)
 {
-	const struct currency_fmt *cf = NULL;
-	for (size_t i = 0; i < sizeof(currencies) / sizeof(currencies[0]); i++)
-		if (currency && strcmp(currencies[i].code, currency) == 0)
-			cf = &currencies[i];
+	for (size_t i = 0; currency && i < sizeof(currencies) / sizeof(currencies[0]); i++)
+		if (strcmp(currencies[i].code, currency) == 0)
+			return &currencies[i];
+	return NULL;
+}
+
+/* The digits of |amount| with group separators and two decimals into out
+ * (at least 40 bytes); returns the length. No printf: amounts are rendered
+ * several times in every cart and order response. */
+static size_t format_digits(char *out, int64_t amount, bool indian)
+{
 	uint64_t v = amount < 0 ? (uint64_t)0 - (uint64_t)amount : (uint64_t)amount;
 	uint64_t whole = v / 100, cents = v % 100;
 	char digits[24];
@@ -52,16 +60,26 @@ void money_format(struct buf *b, int64_t amount, const char *currency)
 		whole /= 10;
 	} while (whole);
 	/* digits are reversed; emit with separators */
-	char out[48];
-	int no = 0;
+	size_t no = 0;
 	for (int i = nd - 1; i >= 0; i--) {
 		out[no++] = digits[i];
 		if (i == 0)
 			break;
-		int sep = cf && cf->indian ? (i == 3 || (i > 3 && (i - 3) % 2 == 0)) : (i % 3 == 0);
+		int sep = indian ? (i == 3 || (i > 3 && (i - 3) % 2 == 0)) : (i % 3 == 0);
 		if (sep)
 			out[no++] = ',';
 	}
+	out[no++] = '.';
+	out[no++] = (char)('0' + cents / 10);
+	out[no++] = (char)('0' + cents % 10);
+	return no;
+}
+
+void money_format(struct buf *b, int64_t amount, const char *currency)
+{
+	const struct currency_fmt *cf = currency_fmt(currency);
+	char out[40];
+	size_t no = format_digits(out, amount, cf && cf->indian);
 	if (amount < 0)
 		buf_addc(b, '-');
 	if (cf) {
@@ -70,18 +88,33 @@ void money_format(struct buf *b, int64_t amount, const char *currency)
 		buf_adds(b, currency ? currency : "");
 		buf_addc(b, ' ');
 	}
-	buf_add(b, out, (size_t)no);
-	buf_printf(b, ".%02u", (unsigned)cents);
+	buf_add(b, out, no);
+}
+
+/* Appends piece to out (capacity n, so far *len) as far as it fits. */
+static void put(char *out, size_t n, size_t *len, const char *piece, size_t pn)
+{
+	size_t room = n - 1 - *len;
+	if (pn > room)
+		pn = room;
+	memcpy(out + *len, piece, pn);
+	*len += pn;
 }
 
 char *money_format_to(char *out, size_t n, int64_t amount, const char *currency)
 {
-	struct buf b;
-	buf_init(&b, 64);
-	money_format(&b, amount, currency);
-	size_t len = b.len < n - 1 ? b.len : n - 1;
-	memcpy(out, b.p, len);
+	const struct currency_fmt *cf = currency_fmt(currency);
+	char digits[40];
+	size_t nd = format_digits(digits, amount, cf && cf->indian), len = 0;
+	if (amount < 0)
+		put(out, n, &len, "-", 1);
+	if (cf) {
+		put(out, n, &len, cf->symbol, strlen(cf->symbol));
+	} else {
+		put(out, n, &len, currency ? currency : "", currency ? strlen(currency) : 0);
+		put(out, n, &len, " ", 1);
+	}
+	put(out, n, &len, digits, nd);
 	out[len] = '\0';
-	buf_free(&b);
 	return out;
 }

@@ -170,8 +170,11 @@ void db_release(struct db *db)
 	struct pool *p = db->pool;
 	pthread_mutex_lock(&p->mu);
 	p->free[p->nfree++] = db;
-	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	/* signalled after the unlock: a waiter woken while the mutex is still
+	 * held only goes back to sleep on it (two context switches per handoff
+	 * when many requests queue on a small pool); pool_take re-checks */
+	pthread_cond_signal(&p->cv);
 }
 
 const struct db_dialect *db_dialect(void)
@@ -282,10 +285,11 @@ char *db_explain(struct db *db, const char *sql)
 void db_res_free(struct db_res *res)
 {
 	if (res->cells) {
-		for (int i = 0; i < res->nrows * res->ncols; i++)
+		for (int i = 0; !res->blob && i < res->nrows * res->ncols; i++)
 			free(res->cells[i]);
 		free(res->cells);
 	}
+	free(res->blob);
 	memset(res, 0, sizeof(*res));
 }
 

@@ -47,6 +47,7 @@ struct db_val {
 struct db_res {
 	int nrows, ncols;
 	char **cells;
+	char *blob; /**< when set, every cell points into this one allocation */
 	int64_t affected;
 };
 

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,21 @@ static int bind(sqlite3_stmt *st, const struct db_val *p, int n)
 	return SQLITE_OK;
 }
 
+/* v in decimal at the end of out[24]; returns where it starts. */
+static const char *int_text(char out[24], int64_t v, size_t *len)
+{
+	char *e = out + 24, *p = e;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	*len = (size_t)(e - p);
+	return p;
+}
+
 static int sq_query(void *c, const char *sql, const struct db_val *p, int n, struct db_res *res)
 {
 	struct sqlite_conn *sc = c;
@@ -220,8 +236,11 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 	 * rather than let it meet SQLITE_BUSY and sleep in the busy handler */
 	bool queued = !sc->writing && !sqlite3_stmt_readonly(st) && lock_writer();
 	int ncols = sqlite3_column_count(st);
-	size_t cap = 0;
+	size_t cap = 0, blen = 0, bcap = 0;
 	res->ncols = ncols;
+	/* every cell's text goes into one growing blob (a malloc per cell cost
+	 * more than the query for a 20-line cart); until the last row the cells
+	 * hold offset + 1 into it (0 for NULL), as the blob may move */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((size_t)(res->nrows + 1) * (size_t)ncols > cap) {
 			cap = cap ? cap * 2 : (size_t)ncols * 8;
@@ -229,11 +248,36 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 		}
 		char **row = res->cells + (size_t)res->nrows * (size_t)ncols;
 		for (int i = 0; i < ncols; i++) {
-			const unsigned char *t = sqlite3_column_text(st, i);
-			row[i] = t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+			char digits[24];
+			const unsigned char *t;
+			size_t len;
+			if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+				/* SQLite's own int-to-text goes through a Mem conversion */
+				t = (const unsigned char *)int_text(digits, sqlite3_column_int64(st, i), &len);
+			} else {
+				t = sqlite3_column_text(st, i);
+				len = (size_t)sqlite3_column_bytes(st, i);
+			}
+			if (!t) {
+				row[i] = NULL;
+				continue;
+			}
+			if (blen + len + 1 > bcap) {
+				bcap = bcap ? bcap * 2 : 512;
+				while (blen + len + 1 > bcap)
+					bcap *= 2;
+				res->blob = xrealloc(res->blob, bcap);
+			}
+			memcpy(res->blob + blen, t, len);
+			res->blob[blen + len] = 0;
+			row[i] = (char *)(uintptr_t)(blen + 1);
+			blen += len + 1;
 		}
 		res->nrows++;
 	}
+	for (size_t i = 0; i < (size_t)res->nrows * (size_t)ncols; i++)
+		if (res->cells[i])
+			res->cells[i] = res->blob + ((uintptr_t)res->cells[i] - 1);
 	if (rc == SQLITE_DONE)
 		res->affected = sqlite3_changes64(sc->db);
 	if (queued)
@@ -260,6 +304,24 @@ static int sq_exec_script(void *c, const char *sql)
 	return rc == SQLITE_OK ? DB_OK : map_rc(sc->db, rc, sql);
 }
 
+/* One statement without parameters or rows (BEGIN IMMEDIATE, COMMIT,
+ * ROLLBACK) from the statement cache: sqlite3_exec would parse it anew on
+ * every transaction. */
+static int step_cached(struct sqlite_conn *sc, const char *sql)
+{
+	bool owned = false;
+	int rc = SQLITE_OK;
+	sqlite3_stmt *st = prepare(sc, sql, &owned, &rc);
+	if (!st)
+		return map_rc(sc->db, rc, sql);
+	rc = sqlite3_step(st);
+	int mapped = map_rc(sc->db, rc, sql);
+	sqlite3_reset(st);
+	if (owned)
+		sqlite3_finalize(st);
+	return mapped;
+}
+
 static int sq_begin(void *c)
 {
 	struct sqlite_conn *sc = c;
@@ -270,7 +332,7 @@ static int sq_begin(void *c)
 	pthread_mutex_lock(&write_mu);
 	/* IMMEDIATE takes the write lock up front, so two writers never
 	 * deadlock upgrading from read to write */
-	int rc = sq_exec_script(c, "BEGIN IMMEDIATE");
+	int rc = step_cached(c, "BEGIN IMMEDIATE");
 	if (rc == DB_OK)
 		sc->writing = true;
 	else
@@ -283,7 +345,7 @@ static int sq_begin(void *c)
 static int sq_end(void *c, const char *sql)
 {
 	struct sqlite_conn *sc = c;
-	int rc = sq_exec_script(c, sql);
+	int rc = step_cached(sc, sql);
 	bool ended = strcmp(sql, "ROLLBACK") == 0 || rc == DB_OK || sqlite3_get_autocommit(sc->db);
 	if (sc->writing && ended) {
 		sc->writing = false;

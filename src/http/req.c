@@ -59,6 +59,15 @@ struct db *req_db_read(struct req *r)
 	return r->db_read;
 }
 
+void req_db_release(struct req *r)
+{
+	if (r->db)
+		db_release(r->db);
+	if (r->db_read)
+		db_release(r->db_read);
+	r->db = r->db_read = NULL;
+}
+
 struct jw *reply_begin(struct req *r, struct jw *w)
 {
 	buf_reset(&r->out);

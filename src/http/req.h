@@ -76,6 +76,10 @@ struct db *req_db(struct req *r);
  * DATABASE_READ_URL is set, else the primary): catalog and analytics reads.
  * Paths that must read their own writes (cart, checkout, orders) use req_db. */
 struct db *req_db_read(struct req *r);
+/** Give the request's connections back to the pool now (an open transaction
+ * is rolled back), for a handler whose remaining work needs no database,
+ * such as rendering: the pool's connections are the serial section. */
+void req_db_release(struct req *r);
 
 /* --- replies ------------------------------------------------------------- */
 

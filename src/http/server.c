@@ -59,9 +59,24 @@ static void set_request_id(struct req *r)
 			return;
 		}
 	}
+	/* ids need to be unique, not secret: a per-thread splitmix64 stream
+	 * seeded once from getrandom spares a system call per request */
+	static _Thread_local uint64_t seq;
+	static _Thread_local bool seeded;
+	if (!seeded) {
+		if (getrandom(&seq, sizeof(seq), 0) != (ssize_t)sizeof(seq))
+			seq = (uint64_t)time_mono_us() ^ (uint64_t)pthread_self();
+		seeded = true;
+	}
 	unsigned char rnd[12];
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0, sizeof(rnd));
+	for (size_t o = 0; o < sizeof(rnd); o += 8) {
+		uint64_t z = (seq += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		size_t n = sizeof(rnd) - o < 8 ? sizeof(rnd) - o : 8;
+		memcpy(rnd + o, &z, n);
+	}
 	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < sizeof(rnd); i++) {
 		r->request_id[2 * i] = hex[rnd[i] >> 4];
@@ -149,15 +164,6 @@ static void client_ip(struct req *r)
 		snprintf(r->client_ip, sizeof(r->client_ip), "%s", real);
 }
 
-static void release_dbs(struct req *r)
-{
-	if (r->db)
-		db_release(r->db);
-	if (r->db_read)
-		db_release(r->db_read);
-	r->db = r->db_read = NULL;
-}
-
 static enum MHD_Result send_reply(struct req *r)
 {
 	size_t len = 0;
@@ -210,7 +216,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	server_dispatch(r);
 	/* the answer is built: the pool gets its connections back before the
 	 * bytes go out, not once the client has read them */
-	release_dbs(r);
+	req_db_release(r);
 	return send_reply(r);
 }
 
@@ -224,7 +230,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!r)
 		return;
 	int64_t us = time_mono_us() - r->start_us;
-	release_dbs(r);
+	req_db_release(r);
 	if (server_hooks.observe)
 		server_hooks.observe(r, us);
 	if (cfg.access_log) {

@@ -47,6 +47,15 @@ static void money_formatting(void)
 	CHECK_STR(money_format_to(s, sizeof(s), -250, "USD"), "-$2.50");
 	CHECK_STR(money_format_to(s, sizeof(s), 1200, "EUR"), "\xe2\x82\xac" "12.00");
 	CHECK_STR(money_format_to(s, sizeof(s), 1200, "XYZ"), "XYZ 12.00");
+	CHECK_STR(money_format_to(s, sizeof(s), INT64_MIN, "USD"), "-$92,233,720,368,547,758.08");
+	CHECK_STR(money_format_to(s, sizeof(s), INT64_MAX, "INR"),
+		  "\xe2\x82\xb9" "92,23,37,20,36,85,47,758.07");
+	CHECK_STR(money_format_to(s, 6, 123450, "USD"), "$1,23"); /* cut to fit */
+	struct buf b;
+	buf_init(&b, 256);
+	money_format(&b, -123456789, "XYZ");
+	CHECK_STR(b.p, "-XYZ 1,234,567.89");
+	buf_free(&b);
 }
 
 static void json_writer(void)
@@ -61,6 +70,9 @@ static void json_writer(void)
 	jw_key(&w, "a");
 	jw_arr(&w);
 	jw_int(&w, 1);
+	jw_int(&w, 0);
+	jw_int(&w, INT64_MIN);
+	jw_int(&w, INT64_MAX);
 	jw_bool(&w, true);
 	jw_null(&w);
 	jw_obj(&w);
@@ -68,7 +80,7 @@ static void json_writer(void)
 	jw_arr_end(&w);
 	jw_kreal(&w, "r", 0.08);
 	jw_obj_end(&w);
-	CHECK_STR(b.p, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"i\":-42,\"a\":[1,true,null,{}],\"r\":0.08}");
+	CHECK_STR(b.p, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"i\":-42,\"a\":[1,0,-9223372036854775808,9223372036854775807,true,null,{}],\"r\":0.08}");
 	buf_free(&b);
 }
 

@@ -133,12 +133,48 @@ static void idem_record(void)
 	CHECK(!idempotency_record_parse(rec, 68, &r)); /* cut inside the status */
 }
 
+/* A token verified once (and so cached) is still refused once expired,
+ * under another secret, or with one byte changed. */
+static void jwt_cache(void)
+{
+	struct auth a;
+	char why[96];
+	int64_t now = time(NULL);
+	char *t = auth_mint(secret, "u7", "merchant", 9, now + 60);
+	for (int i = 0; i < 2; i++) { /* the second time from the cache */
+		CHECK(auth_verify(t, secret, now, &a, why, sizeof(why)));
+		CHECK_STR(a.sub, "u7");
+		CHECK_INT(a.merchant_id, 9);
+	}
+	CHECK(!auth_verify(t, secret, now + 60, &a, why, sizeof(why)));
+	CHECK_STR(why, "token expired");
+	CHECK(!a.authenticated);
+	CHECK(!auth_verify(t, "another-secret-0123456", now, &a, why, sizeof(why)));
+	CHECK(auth_verify(t, secret, now, &a, why, sizeof(why)));
+	size_t n = strlen(t);
+	for (size_t at = 0; at < n; at += n / 7) { /* header, claims and signature */
+		char *u = strdup(t);
+		u[at] = u[at] == 'A' ? 'B' : 'A';
+		CHECK(!auth_verify(u, secret, now, &a, why, sizeof(why)));
+		free(u);
+	}
+	char *longer = malloc(n + 2);
+	memcpy(longer, t, n);
+	memcpy(longer + n, "A", 2);
+	CHECK(!auth_verify(longer, secret, now, &a, why, sizeof(why)));
+	longer[n - 1] = '\0'; /* a prefix */
+	CHECK(!auth_verify(longer, secret, now, &a, why, sizeof(why)));
+	free(longer);
+	free(t);
+}
+
 int main(void)
 {
 	RUN(router);
 	RUN(router_params);
 	RUN(jwt_roundtrip);
 	RUN(jwt_rejections);
+	RUN(jwt_cache);
 	RUN(idem_record);
 	return t_done();
 }
