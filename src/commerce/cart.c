@@ -16,7 +16,7 @@ static const char LINES_SQL[] =
 	"JOIN products p ON p.id = ci.product_id "
 	"LEFT JOIN product_prices pp ON pp.variant_id = ci.variant_id AND pp.market_id = $2 "
 	"LEFT JOIN inventory i ON i.variant_id = ci.variant_id "
-	"WHERE ci.cart_id = $1 ORDER BY ci.id LIMIT 100";
+	"WHERE ci.cart_id = $1 ORDER BY ci.id LIMIT 101"; /* one more than CART_MAX_LINES */
 
 /* Copy text (NULL as "") into a fixed field, cut at its size. */
 static void copy_text(char *dst, size_t n, const char *src)
@@ -34,6 +34,7 @@ enum merr cart_load_id(struct db *db, int64_t cart_id, const struct market *m, s
 	c->nlines = 0;
 	if (db_query(db, &res, LINES_SQL, DBV(DI(cart_id), DI(m->id))) != DB_OK)
 		return MERR_INTERNAL;
+	c->overfull = res.nrows > CART_MAX_LINES;
 	for (int i = 0; i < res.nrows && i < CART_MAX_LINES; i++) {
 		struct cart_line *l = &c->lines[c->nlines++];
 		l->item_id = db_int(&res, i, 0);
@@ -82,7 +83,13 @@ static int cart_ensure(struct db *db, const char *user_id, int64_t market_id, in
 {
 	struct db_res res = {0};
 	*id = 0;
-	int rc = db_query(db, &res, "SELECT id, updated_at FROM carts WHERE user_id = $1 AND market_id = $2",
+	/* PostgreSQL: the row lock makes one user's adds take turns, so the
+	 * line limit below holds between them (SQLite's write lock does already) */
+	static const char *const sql[] = {
+		"SELECT id, updated_at FROM carts WHERE user_id = $1 AND market_id = $2",
+		"SELECT id, updated_at FROM carts WHERE user_id = $1 AND market_id = $2 FOR UPDATE",
+	};
+	int rc = db_query(db, &res, sql[db_conn_dialect(db)->for_update[0] != '\0'],
 			  DBV(DT(user_id), DI(market_id)));
 	if (rc == DB_OK && res.nrows == 1) {
 		*id = db_int(&res, 0, 0);
@@ -202,7 +209,15 @@ enum merr cart_add_item(struct db *db, const char *user_id, const struct market 
 			rc = add_refusal(have, qty, l.available, e);
 		goto out;
 	}
-	if (cart_load_id(db, cart_id, m, c) == MERR_OK && db_commit(db) == DB_OK)
+	if (cart_load_id(db, cart_id, m, c) != MERR_OK)
+		goto out;
+	if (c->overfull) { /* a new line past the limit: the rollback below undoes it */
+		verr_set(e, MERR_VALIDATION, "variant_id", "a cart holds at most %d different items",
+			 CART_MAX_LINES);
+		rc = MERR_VALIDATION;
+		goto out;
+	}
+	if (db_commit(db) == DB_OK)
 		rc = MERR_OK;
 out:
 	db_rollback(db);

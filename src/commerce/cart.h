@@ -35,6 +35,7 @@ struct cart {
 	int64_t id;
 	const struct market *market;
 	int nlines;
+	bool overfull; /**< the cart has more than CART_MAX_LINES lines (only the first are loaded) */
 	struct cart_line lines[CART_MAX_LINES];
 };
 

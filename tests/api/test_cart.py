@@ -64,6 +64,30 @@ def test_more_than_100_of_one_item_refused(s):
     expect(add(s, u, pid, vid, 1), 400, "validation_failed")
 
 
+def test_more_than_100_different_items_refused(s):
+    mid, _ = cu.merchant(s)
+    variants = [{"sku": uniq("SKU"), "size": "M", "color": "c%d" % i, "stock": 5,
+                 "prices": {"US": 1000 + i}} for i in range(101)]
+    body = {"merchant_id": mid, "name": "Many Colours Tee", "brand": "Zara", "category": "tops",
+            "description": "Every colour", "tags": [], "variants": variants[:100]}
+    p1 = expect(s.post("/api/catalog/products", body, token=s.admin()), 201)
+    body.update(name="One More Tee", variants=variants[100:])
+    p2 = expect(s.post("/api/catalog/products", body, token=s.admin()), 201)
+    u = uniq("u")
+    for v in p1["variants"]:
+        cart = expect(add(s, u, p1["id"], v["id"], 1), 200)
+    assert len(cart["items"]) == 100 and cart["subtotal"] == sum(1000 + i for i in range(100))
+    # a 101st line is refused and leaves the cart as it was; more of a line it has is fine
+    r = expect(add(s, u, p2["id"], p2["variants"][0]["id"], 1), 400, "validation_failed")
+    assert r["error"]["field"] == "variant_id" and "100" in r["error"]["message"]
+    again = expect(add(s, u, p1["id"], p1["variants"][0]["id"], 1), 200)
+    assert len(again["items"]) == 100 and again["item_count"] == 101
+    # after a line goes, a different item fits again
+    expect(s.delete("/api/cart/remove/%d" % again["items"][-1]["id"], user=u), 200)
+    last = expect(add(s, u, p2["id"], p2["variants"][0]["id"], 1), 200)
+    assert len(last["items"]) == 100 and last["items"][-1]["variant_id"] == p2["variants"][0]["id"]
+
+
 def test_unknown_variant_and_market(s):
     pid, vid, _ = product(s)
     pid2, vid2, _ = product(s)
