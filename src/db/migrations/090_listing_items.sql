@@ -1,0 +1,28 @@
+-- A listing page reads product_market only, not the variants and their
+-- stock per item, and finds its rows in the sort index alone:
+-- * stock_level is the best stock status of the variants sold in the
+--   market (2 in stock, 1 low stock, 0 out of stock), the listing item's
+--   stock_status; product_reindex fills it with the rest of the row and the
+--   triggers of 090_listing_items_sync.*.sql keep it in step with inventory.
+-- * The sort indexes carry the columns the in-stock, size, colour and price
+--   filters test, so a page walks one index in sort order without reading
+--   a table row per skipped row (catalog/search.c, listing_run).
+ALTER TABLE product_market ADD COLUMN stock_level INTEGER NOT NULL DEFAULT 0;
+UPDATE product_market SET stock_level = x.lvl
+FROM (SELECT v.product_id, pp.market_id,
+		MAX(CASE WHEN i.stock - i.reserved > i.low_stock_threshold THEN 2
+			WHEN i.stock - i.reserved > 0 THEN 1 ELSE 0 END) AS lvl
+	FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id
+	JOIN inventory i ON i.variant_id = v.id
+	GROUP BY v.product_id, pp.market_id) x
+WHERE product_market.product_id = x.product_id AND product_market.market_id = x.market_id
+	AND x.lvl > 0;
+DROP INDEX product_market_price;
+DROP INDEX product_market_new;
+DROP INDEX product_market_pop;
+CREATE INDEX product_market_price ON product_market
+	(market_id, scope_id, price, product_id, in_stock, stock_sizes, stock_colors);
+CREATE INDEX product_market_new ON product_market
+	(market_id, scope_id, created_at, product_id, price, in_stock, stock_sizes, stock_colors);
+CREATE INDEX product_market_pop ON product_market
+	(market_id, scope_id, popularity, product_id, price, in_stock, stock_sizes, stock_colors);
