@@ -111,11 +111,12 @@ static void from_where(struct sqlb *s, const struct listing_query *q, const char
 }
 
 /* A listing item's columns over product_market l; %s is the sort key. The
- * stock status is the row's stock_level (090_listing_items.sql). */
+ * stock status and, on a scope 0 row, the images are on the row
+ * (090_listing_items.sql). */
 static const char ITEM_COLS[] =
 	"SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
-	"l.created_at, (SELECT v.images FROM product_variants v WHERE v.product_id = "
-	"l.product_id ORDER BY v.id LIMIT 1), l.stock_level";
+	"l.created_at, COALESCE(l.image, (SELECT v.images FROM product_variants v WHERE "
+	"v.product_id = l.product_id ORDER BY v.id LIMIT 1)), l.stock_level";
 static const char ITEM_JOINS[] = " JOIN products p ON p.id = l.product_id JOIN categories c ON "
 				 "c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id";
 
@@ -164,7 +165,7 @@ enum page_source {
 #define LISTING_PROBE_ROWS 400
 /* Products with a size or colour above which listing_attrs is no better
  * than walking the scope. */
-#define LISTING_ATTR_MAX 20000
+#define LISTING_ATTR_MAX 2000
 /* Above every price (max_price's bound is 10^11). */
 #define PRODUCT_PRICE_TOP INT64_MAX
 
@@ -185,7 +186,8 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 	char cmp = sorts[q->sort].asc ? '>' : '<';
 	/* the inner query finds the page's rows in order (an index walk for a
 	 * listing, a top-N sort of the matches for a search); the outer one
-	 * reads the columns of those rows only */
+	 * reads the columns of those rows only, from their scope 0 rows (the
+	 * same values, and the images) */
 	with_match(db, &s, q);
 	buf_printf(&s.b, ITEM_COLS, "t.k");
 	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
@@ -234,7 +236,7 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 	const char *plus = src == SRC_PRICE ? "+" : "";
 	buf_printf(&s.b,
 		   " ORDER BY %s%s %s, %sl.product_id %s LIMIT $%d) t JOIN product_market l ON "
-		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id%s "
+		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = 0%s "
 		   "ORDER BY t.k %s, t.product_id %s",
 		   plus, key, dir, plus, dir, param(&s, DI(q->limit + 1)), ITEM_JOINS, dir, dir);
 	struct db_res r;

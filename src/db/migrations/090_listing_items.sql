@@ -4,6 +4,9 @@
 --   market (2 in stock, 1 low stock, 0 out of stock), the listing item's
 --   stock_status; product_reindex fills it with the rest of the row and the
 --   triggers of 090_listing_items_sync.*.sql keep it in step with inventory.
+-- * image is the product's first variant's images (the item's images) on
+--   its scope 0 rows, the row a page reads its items from; NULL on the
+--   others, where a reader falls back to the variant.
 -- * The sort indexes carry the columns the in-stock, size, colour and price
 --   filters test, so a page walks one index in sort order without reading
 --   a table row per skipped row (catalog/search.c, listing_run).
@@ -17,6 +20,10 @@ FROM (SELECT v.product_id, pp.market_id,
 	GROUP BY v.product_id, pp.market_id) x
 WHERE product_market.product_id = x.product_id AND product_market.market_id = x.market_id
 	AND x.lvl > 0;
+ALTER TABLE product_market ADD COLUMN image TEXT;
+UPDATE product_market SET image = (SELECT v.images FROM product_variants v
+	WHERE v.product_id = product_market.product_id ORDER BY v.id LIMIT 1)
+WHERE scope_id = 0;
 DROP INDEX product_market_price;
 DROP INDEX product_market_new;
 DROP INDEX product_market_pop;
