@@ -192,8 +192,9 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 	buf_printf(&s.b, ITEM_COLS, "t.k");
 	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
 	if (src == SRC_PROBE) {
-		/* only columns of the sort index (090_listing_items.sql), so the
-		 * probe reads no table row; a price range bounds a price sort's walk */
+		/* only columns of SQLite's sort index (090_listing_items_index.*),
+		 * so the probe reads no table row; a price range bounds a price
+		 * sort's walk */
 		int mk = param(&s, DI(q->market_id)), sc = param(&s, DI(q->scope_id));
 		buf_printf(&from, " FROM (SELECT l.product_id, l.market_id, l.scope_id, l.price, "
 				  "l.in_stock, l.stock_sizes, l.stock_colors");

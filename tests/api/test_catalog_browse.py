@@ -1,5 +1,6 @@
 """Catalog: listings (filters, sorts, keyset pages), search (ranking,
 prefixes, filters, facets, search log)."""
+import hashlib
 from urllib.parse import quote
 
 import harness
@@ -323,3 +324,23 @@ def test_listing_item_stock_status_and_images_follow_writes(s):
     for q in ("&size=%s" % uniq("Z").replace("-", "")[:12], "&max_price=999", "&min_price=1001&sort=price_asc"):
         page = expect(s.get("/api/catalog/products?market=US&brand=%s%s" % (brand, q)), 200)
         assert page == {"data": [], "next_cursor": None}, q
+
+
+def test_listing_product_with_many_long_sizes_and_colours(s):
+    """The most variants a product may have, each with a 32-character size
+    and colour, all in stock: it is created and listed with those filters
+    (the listing row's size and colour lists are long; an index holding
+    them must accept them on every driver)."""
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    # distinct random text: repeated letters would compress below any limit
+    noise = [hashlib.sha256(("%s-%d" % (brand, i)).encode()).hexdigest() for i in range(200)]
+    long = lambda c, i: c + "%03d" % i + noise[i + (100 if c == "c" else 0)][:28]  # noqa: E731
+    variants = [{"sku": uniq("S"), "size": long("s", i), "color": long("c", i), "stock": 9,
+                 "prices": {"US": 1000 + i}} for i in range(100)]
+    p = create(s, tok, mid, brand=brand, variants=variants)
+    base = "/api/catalog/products?market=US&brand=%s&in_stock=true" % brand
+    for q in ("", "&size=" + long("s", 99), "&color=" + long("c", 0),
+              "&size=%s&color=%s" % (long("s", 7), long("c", 7)), "&sort=price_desc&size=" + long("s", 50)):
+        assert [x["id"] for x in expect(s.get(base + q), 200)["data"]] == [p["id"]], q
+    assert expect(s.get(base + "&size=%s&color=%s" % (long("s", 7), long("c", 8))), 200)["data"] == []

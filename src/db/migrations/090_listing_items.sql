@@ -7,9 +7,8 @@
 -- * image is the product's first variant's images (the item's images) on
 --   its scope 0 rows, the row a page reads its items from; NULL on the
 --   others, where a reader falls back to the variant.
--- * The sort indexes carry the columns the in-stock, size, colour and price
---   filters test, so a page walks one index in sort order without reading
---   a table row per skipped row (catalog/search.c, listing_run).
+-- * On SQLite the sort indexes also carry the columns the filters test
+--   (090_listing_items_index.sqlite.sql).
 ALTER TABLE product_market ADD COLUMN stock_level INTEGER NOT NULL DEFAULT 0;
 UPDATE product_market SET stock_level = x.lvl
 FROM (SELECT v.product_id, pp.market_id,
@@ -24,12 +23,3 @@ ALTER TABLE product_market ADD COLUMN image TEXT;
 UPDATE product_market SET image = (SELECT v.images FROM product_variants v
 	WHERE v.product_id = product_market.product_id ORDER BY v.id LIMIT 1)
 WHERE scope_id = 0;
-DROP INDEX product_market_price;
-DROP INDEX product_market_new;
-DROP INDEX product_market_pop;
-CREATE INDEX product_market_price ON product_market
-	(market_id, scope_id, price, product_id, in_stock, stock_sizes, stock_colors);
-CREATE INDEX product_market_new ON product_market
-	(market_id, scope_id, created_at, product_id, price, in_stock, stock_sizes, stock_colors);
-CREATE INDEX product_market_pop ON product_market
-	(market_id, scope_id, popularity, product_id, price, in_stock, stock_sizes, stock_colors);

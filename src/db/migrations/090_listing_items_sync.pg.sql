@@ -39,7 +39,7 @@ BEGIN
 END;
 $$;
 
-DROP TRIGGER inventory_listing_stock ON inventory;
+DROP TRIGGER IF EXISTS inventory_listing_stock ON inventory;
 CREATE TRIGGER inventory_listing_stock
 AFTER INSERT OR UPDATE OF stock, reserved, low_stock_threshold ON inventory
 FOR EACH ROW EXECUTE FUNCTION listing_stock_sync();

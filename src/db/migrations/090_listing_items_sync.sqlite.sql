@@ -2,8 +2,8 @@
 -- 090_listing_items.sql) in step with inventory: a change of a variant's
 -- level (available or not, above its low-stock threshold or not) recomputes
 -- its product's rows. Most stock changes cross neither and cost nothing.
-DROP TRIGGER inventory_listing_stock_update;
-DROP TRIGGER inventory_listing_stock_insert;
+DROP TRIGGER IF EXISTS inventory_listing_stock_update;
+DROP TRIGGER IF EXISTS inventory_listing_stock_insert;
 
 CREATE TRIGGER inventory_listing_stock_update
 AFTER UPDATE OF stock, reserved, low_stock_threshold ON inventory
