@@ -361,8 +361,9 @@ enum merr product_load(struct db *db, struct arena *a, int64_t id, struct produc
  * and every category on the product's path, with the sizes and colours sold
  * there (see 005_catalog_scope.sql), those of the variants with units
  * available (008_listing_stock.sql) and the best stock status
- * and first variant's images (090_listing_items.sql). The other %s are the
- * engine's string aggregate. */
+ * and first variant's images (090_listing_items.sql; "+v.id" keeps
+ * PostgreSQL off the primary key there). The other %s are the engine's
+ * string aggregate. */
 static const char LISTING_INSERT[] =
 	"INSERT INTO product_market (product_id, market_id, scope_id, category_id, brand_id, price, "
 	"price_max, popularity, created_at, sizes, colors, in_stock, stock_level, stock_sizes, "
@@ -375,7 +376,7 @@ static const char LISTING_INSERT[] =
 	"x.popularity, x.created_at, x.sizes, x.colors, x.in_stock, x.stock_level, "
 	"COALESCE(x.stock_sizes, '|'), "
 	"COALESCE(x.stock_colors, '|'), CASE WHEN s.scope_id = 0 THEN (SELECT v.images FROM "
-	"product_variants v WHERE v.product_id = x.id ORDER BY v.id LIMIT 1) END FROM (SELECT p.id, pp.market_id, p.category_id, "
+	"product_variants v WHERE v.product_id = x.id ORDER BY +v.id LIMIT 1) END FROM (SELECT p.id, pp.market_id, p.category_id, "
 	"p.brand_id, MIN(pp.price) AS price, MAX(pp.price) AS price_max, p.popularity, p.created_at, "
 	"'|' || %s(LOWER(COALESCE(v.size, '')), '|') || '|' AS sizes, "
 	"'|' || %s(LOWER(COALESCE(v.color, '')), '|') || '|' AS colors, "

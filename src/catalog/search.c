@@ -116,7 +116,7 @@ static void from_where(struct sqlb *s, const struct listing_query *q, const char
 static const char ITEM_COLS[] =
 	"SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
 	"l.created_at, COALESCE(l.image, (SELECT v.images FROM product_variants v WHERE "
-	"v.product_id = l.product_id ORDER BY v.id LIMIT 1)), l.stock_level";
+	"v.product_id = l.product_id ORDER BY +v.id LIMIT 1)), l.stock_level";
 static const char ITEM_JOINS[] = " JOIN products p ON p.id = l.product_id JOIN categories c ON "
 				 "c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id";
 

@@ -6,7 +6,9 @@
 --   triggers of 090_listing_items_sync.*.sql keep it in step with inventory.
 -- * image is the product's first variant's images (the item's images) on
 --   its scope 0 rows, the row a page reads its items from; NULL on the
---   others, where a reader falls back to the variant.
+--   others, where a reader falls back to the variant. "ORDER BY +v.id":
+--   without statistics PostgreSQL would otherwise walk the whole primary
+--   key of product_variants for each row, looking for the product's first.
 -- * On SQLite the sort indexes also carry the columns the filters test
 --   (090_listing_items_index.sqlite.sql).
 ALTER TABLE product_market ADD COLUMN stock_level INTEGER NOT NULL DEFAULT 0;
@@ -21,5 +23,5 @@ WHERE product_market.product_id = x.product_id AND product_market.market_id = x.
 	AND x.lvl > 0;
 ALTER TABLE product_market ADD COLUMN image TEXT;
 UPDATE product_market SET image = (SELECT v.images FROM product_variants v
-	WHERE v.product_id = product_market.product_id ORDER BY v.id LIMIT 1)
+	WHERE v.product_id = product_market.product_id ORDER BY +v.id LIMIT 1)
 WHERE scope_id = 0;
