@@ -359,23 +359,30 @@ enum merr product_load(struct db *db, struct arena *a, int64_t id, struct produc
 /* product_market rows of the active products matching the last %s (a
  * condition on p): one per market where a variant has a price, times scope 0
  * and every category on the product's path, with the sizes and colours sold
- * there (see 005_catalog_scope.sql) and those of the variants with units
- * available (008_listing_stock.sql). The other %s are the engine's string
- * aggregate. */
+ * there (see 005_catalog_scope.sql), those of the variants with units
+ * available (008_listing_stock.sql) and the best stock status
+ * and first variant's images (090_listing_items.sql; "+v.id" keeps
+ * PostgreSQL off the primary key there). The other %s are the engine's
+ * string aggregate. */
 static const char LISTING_INSERT[] =
 	"INSERT INTO product_market (product_id, market_id, scope_id, category_id, brand_id, price, "
-	"price_max, popularity, created_at, sizes, colors, in_stock, stock_sizes, stock_colors) "
+	"price_max, popularity, created_at, sizes, colors, in_stock, stock_level, stock_sizes, "
+	"stock_colors, image) "
 	"WITH RECURSIVE up(category_id, scope_id) AS (SELECT id, id FROM categories UNION ALL "
 	"SELECT up.category_id, c.parent_id FROM up JOIN categories c ON c.id = up.scope_id "
 	"WHERE c.parent_id IS NOT NULL), scopes(category_id, scope_id) AS (SELECT category_id, "
 	"scope_id FROM up UNION ALL SELECT id, 0 FROM categories) "
 	"SELECT x.id, x.market_id, s.scope_id, x.category_id, x.brand_id, x.price, x.price_max, "
-	"x.popularity, x.created_at, x.sizes, x.colors, x.in_stock, COALESCE(x.stock_sizes, '|'), "
-	"COALESCE(x.stock_colors, '|') FROM (SELECT p.id, pp.market_id, p.category_id, "
+	"x.popularity, x.created_at, x.sizes, x.colors, x.in_stock, x.stock_level, "
+	"COALESCE(x.stock_sizes, '|'), "
+	"COALESCE(x.stock_colors, '|'), CASE WHEN s.scope_id = 0 THEN (SELECT v.images FROM "
+	"product_variants v WHERE v.product_id = x.id ORDER BY +v.id LIMIT 1) END FROM (SELECT p.id, pp.market_id, p.category_id, "
 	"p.brand_id, MIN(pp.price) AS price, MAX(pp.price) AS price_max, p.popularity, p.created_at, "
 	"'|' || %s(LOWER(COALESCE(v.size, '')), '|') || '|' AS sizes, "
 	"'|' || %s(LOWER(COALESCE(v.color, '')), '|') || '|' AS colors, "
 	"MAX(CASE WHEN i.stock - i.reserved > 0 THEN 1 ELSE 0 END) AS in_stock, "
+	"MAX(CASE WHEN i.stock - i.reserved > i.low_stock_threshold THEN 2 WHEN i.stock - i.reserved > 0 "
+	"THEN 1 ELSE 0 END) AS stock_level, "
 	"'|' || %s(CASE WHEN i.stock - i.reserved > 0 THEN LOWER(COALESCE(v.size, '')) END, '|') "
 	"|| '|' AS stock_sizes, "
 	"'|' || %s(CASE WHEN i.stock - i.reserved > 0 THEN LOWER(COALESCE(v.color, '')) END, '|') "

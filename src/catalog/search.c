@@ -110,15 +110,13 @@ static void from_where(struct sqlb *s, const struct listing_query *q, const char
 			   param(s, DT(q->size)), param(s, DT(q->color)));
 }
 
-/* A listing item's columns over product_market l; %s is the sort key. */
+/* A listing item's columns over product_market l; %s is the sort key. The
+ * stock status and, on a scope 0 row, the images are on the row
+ * (090_listing_items.sql). */
 static const char ITEM_COLS[] =
 	"SELECT l.product_id, p.name, b.name, c.slug, l.price, l.price_max, %s, l.brand_id, "
-	"l.created_at, (SELECT v.images FROM product_variants v WHERE v.product_id = "
-	"l.product_id ORDER BY v.id LIMIT 1), (SELECT MAX(CASE WHEN i.stock - i.reserved > "
-	"i.low_stock_threshold THEN 2 WHEN i.stock - i.reserved > 0 THEN 1 ELSE 0 END) "
-	"FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id AND "
-	"pp.market_id = l.market_id JOIN inventory i ON i.variant_id = v.id WHERE "
-	"v.product_id = l.product_id)";
+	"l.created_at, COALESCE(l.image, (SELECT v.images FROM product_variants v WHERE "
+	"v.product_id = l.product_id ORDER BY +v.id LIMIT 1)), l.stock_level";
 static const char ITEM_JOINS[] = " JOIN products p ON p.id = l.product_id JOIN categories c ON "
 				 "c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id";
 
@@ -167,9 +165,14 @@ enum page_source {
 #define LISTING_PROBE_ROWS 400
 /* Products with a size or colour above which listing_attrs is no better
  * than walking the scope. */
-#define LISTING_ATTR_MAX 20000
+#define LISTING_ATTR_MAX 2000
 /* Above every price (max_price's bound is 10^11). */
 #define PRODUCT_PRICE_TOP INT64_MAX
+
+static bool by_price(const struct listing_query *q)
+{
+	return q->sort == SORT_PRICE_ASC || q->sort == SORT_PRICE_DESC;
+}
 
 static int run_page(struct db *db, struct arena *a, const struct listing_query *q,
 		    enum page_source src, const char *attr, const char *cats, struct listing_item **items)
@@ -183,14 +186,30 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 	char cmp = sorts[q->sort].asc ? '>' : '<';
 	/* the inner query finds the page's rows in order (an index walk for a
 	 * listing, a top-N sort of the matches for a search); the outer one
-	 * reads the columns of those rows only */
+	 * reads the columns of those rows only, from their scope 0 rows (the
+	 * same values, and the images) */
 	with_match(db, &s, q);
 	buf_printf(&s.b, ITEM_COLS, "t.k");
 	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
 	if (src == SRC_PROBE) {
+		/* only columns of SQLite's sort index (090_listing_items_index.*),
+		 * so the probe reads no table row; a price range bounds a price
+		 * sort's walk */
 		int mk = param(&s, DI(q->market_id)), sc = param(&s, DI(q->scope_id));
-		buf_printf(&from, " FROM (SELECT * FROM product_market l WHERE l.market_id = $%d AND "
-				  "l.scope_id = $%d", mk, sc);
+		buf_printf(&from, " FROM (SELECT l.product_id, l.market_id, l.scope_id, l.price, "
+				  "l.in_stock, l.stock_sizes, l.stock_colors");
+		if (!by_price(q))
+			buf_printf(&from, ", %s", key);
+		if (q->brand_id)
+			buf_adds(&from, ", l.brand_id");
+		if (!q->in_stock)
+			buf_adds(&from, ", l.sizes, l.colors");
+		buf_printf(&from, " FROM product_market l WHERE l.market_id = $%d AND l.scope_id = $%d",
+			   mk, sc);
+		if (by_price(q) && q->min_price >= 0)
+			buf_printf(&from, " AND l.price >= $%d", param(&s, DI(q->min_price)));
+		if (by_price(q) && q->max_price >= 0)
+			buf_printf(&from, " AND l.price <= $%d", param(&s, DI(q->max_price)));
 		if (q->after) {
 			int k = param(&s, DI(q->after_key));
 			int i = param(&s, DI(q->after_id));
@@ -218,7 +237,7 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 	const char *plus = src == SRC_PRICE ? "+" : "";
 	buf_printf(&s.b,
 		   " ORDER BY %s%s %s, %sl.product_id %s LIMIT $%d) t JOIN product_market l ON "
-		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id%s "
+		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = 0%s "
 		   "ORDER BY t.k %s, t.product_id %s",
 		   plus, key, dir, plus, dir, param(&s, DI(q->limit + 1)), ITEM_JOINS, dir, dir);
 	struct db_res r;
@@ -271,62 +290,106 @@ static const char *scope_categories(struct db *db, struct arena *a, int64_t scop
 	return out;
 }
 
+/* How many of the scope's rows are in q's price range, counting up to max;
+ * -1 on error. One seek of the price index when max is 1. */
+static int64_t price_count(struct db *db, const struct listing_query *q, int max)
+{
+	char sql[320];
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM (SELECT 1 FROM product_market WHERE market_id = $1 AND "
+		 "scope_id = $2 AND price >= $3 AND price <= $4 LIMIT %d) x",
+		 max);
+	int64_t c;
+	if (db_scalar(db, &c, 0, sql,
+		      DBV(DI(q->market_id), DI(q->scope_id), DI(q->min_price >= 0 ? q->min_price : 0),
+			  DI(q->max_price >= 0 ? q->max_price : PRODUCT_PRICE_TOP))) != DB_OK)
+		return -1;
+	return c;
+}
+
+/* How many products of the categories cats have attr (listing_attrs),
+ * counting up to max; -1 on error or when cats is too long to inline. */
+static int64_t attr_count(struct db *db, const char *cats, const char *attr, int max)
+{
+	char sql[512];
+	if (strlen(cats) > 400)
+		return -1;
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM (SELECT 1 FROM listing_attrs WHERE category_id IN (%s) "
+		 "AND attr = $1 LIMIT %d) x",
+		 cats, max);
+	int64_t c;
+	if (db_scalar(db, &c, 0, sql, DBV(DT(attr))) != DB_OK)
+		return -1;
+	return c;
+}
+
+static int empty_page(struct arena *a, struct listing_item **items)
+{
+	*items = arena_alloc(a, sizeof(**items));
+	return 0;
+}
+
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 		struct listing_item **items)
 {
-	if (q->match || (!q->size && !q->color && (q->sort >= SORT_PRICE_ASC ||
-						   (q->min_price < 0 && q->max_price < 0))))
+	bool priced = q->min_price >= 0 || q->max_price >= 0;
+	if (q->match || (!q->size && !q->color && (by_price(q) || !priced)))
 		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
 	/*
-	 * A size or colour filter, or a price range with a sort not by price:
-	 * most are common enough that the first rows in sort order fill the
-	 * page. When they do not, the filter is rare in this scope: read the
-	 * fewest candidates — the products with the size or the colour
+	 * A size or colour filter, or a price range with a sort not by price.
+	 * An empty page costs one index seek per filter: no row of the scope in
+	 * the price range, or no product of its categories with the size or
+	 * colour (listing_attrs has every variant's, in stock or not, in any
+	 * market: a superset). Otherwise the filters are mostly common enough
+	 * that the first rows in sort order fill the page (the probe reads the
+	 * sort index only). When they do not, the filter is rare in this scope:
+	 * read the fewest candidates — the products with the size or the colour
 	 * (listing_attrs), or the rows in the price range (its index) — and sort
 	 * those, rather than walk the whole scope. Every path returns the same
 	 * rows.
 	 */
+	if (priced) {
+		int64_t c = price_count(db, q, 1);
+		if (c <= 0)
+			return c < 0 ? -1 : empty_page(a, items);
+	}
+	const char *cats = NULL, *attrs[2] = {NULL, NULL};
+	if (q->size || q->color) {
+		cats = scope_categories(db, a, q->scope_id);
+		if (!cats) /* a category with no id cannot have products */
+			return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
+		for (int k = 0; k < 2; k++) {
+			const char *v = k ? q->color : q->size;
+			if (!v)
+				continue;
+			attrs[k] = attr_value(a, k ? 'c' : 's', v);
+			if (attr_count(db, cats, attrs[k], 1) == 0)
+				return empty_page(a, items);
+		}
+	}
 	int n = run_page(db, a, q, SRC_PROBE, NULL, NULL, items);
 	if (n < 0 || n > q->limit)
 		return n;
 	/* a price range read on the price index, when it holds fewer rows than
 	 * the products with the size or colour */
 	int64_t in_range = LISTING_ATTR_MAX;
-	if (q->min_price >= 0 || q->max_price >= 0) {
-		char sql[320];
-		snprintf(sql, sizeof(sql),
-			 "SELECT COUNT(*) FROM (SELECT 1 FROM product_market WHERE market_id = $1 AND "
-			 "scope_id = $2 AND price >= $3 AND price <= $4 LIMIT %d) x",
-			 LISTING_ATTR_MAX);
-		if (db_scalar(db, &in_range, 0, sql,
-			      DBV(DI(q->market_id), DI(q->scope_id), DI(q->min_price >= 0 ? q->min_price : 0),
-				  DI(q->max_price >= 0 ? q->max_price : PRODUCT_PRICE_TOP))) != DB_OK)
-			return -1;
-	}
-	if (!q->size && !q->color)
+	if (priced && (in_range = price_count(db, q, LISTING_ATTR_MAX)) < 0)
+		return -1;
+	if (!cats)
 		return run_page(db, a, q, in_range < LISTING_ATTR_MAX ? SRC_PRICE : SRC_SCOPE, NULL, NULL,
 				items);
-	const char *cats = scope_categories(db, a, q->scope_id);
-	if (!cats) /* a category with no id cannot have products */
-		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
 	const char *best = NULL;
 	int64_t best_n = LISTING_ATTR_MAX;
 	for (int k = 0; k < 2; k++) {
-		const char *v = k ? q->color : q->size;
-		if (!v)
+		if (!attrs[k])
 			continue;
-		const char *attr = attr_value(a, k ? 'c' : 's', v);
-		char sql[512];
-		snprintf(sql, sizeof(sql),
-			 "SELECT COUNT(*) FROM (SELECT 1 FROM listing_attrs WHERE category_id IN (%.400s) "
-			 "AND attr = $1 LIMIT %d) x",
-			 cats, LISTING_ATTR_MAX);
-		int64_t c;
-		if (strlen(cats) > 400 || db_scalar(db, &c, 0, sql, DBV(DT(attr))) != DB_OK)
+		int64_t c = attr_count(db, cats, attrs[k], LISTING_ATTR_MAX);
+		if (c < 0)
 			return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
 		if (c < best_n) {
 			best_n = c;
-			best = attr;
+			best = attrs[k];
 		}
 	}
 	if (in_range < best_n)

@@ -1,10 +1,11 @@
 """Catalog: listings (filters, sorts, keyset pages), search (ranking,
 prefixes, filters, facets, search log)."""
+import hashlib
 from urllib.parse import quote
 
 import harness
 from harness import expect, uniq
-from catalog_util import make_merchant, create
+from catalog_util import make_merchant, create, sql_write
 
 
 def pages(s, url, limit=3):
@@ -284,3 +285,62 @@ def test_search_facets_count_the_best_1000_matches(s):
     # a full page of 100 (more ids than the PostgreSQL driver binds parameters)
     ids = [p["id"] for p in pages(s, "/api/catalog/search?market=US&q=" + word, limit=100)]
     assert len(ids) == len(set(ids)) == 1003
+
+
+def test_listing_item_stock_status_and_images_follow_writes(s):
+    """A listing item's stock_status and images are kept on its listing row:
+    inventory changes that cross the low-stock threshold (not only zero),
+    a threshold change and a variant's new images all show in the listing."""
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    p = create(s, tok, mid, brand=brand, variants=[
+        {"sku": uniq("S"), "size": "S", "stock": 20, "images": ["https://img.example/a.jpg"],
+         "prices": {"US": 1000}},
+        {"sku": uniq("S"), "size": "M", "stock": 0, "images": ["https://img.example/b.jpg"],
+         "prices": {"US": 1000}}])
+    first = p["variants"][0]
+    n = [0]
+
+    def item():
+        n[0] += 1  # a new cache key each time: direct SQL writes do not clear the cache
+        data = expect(s.get("/api/catalog/products?market=US&brand=%s&limit=%d" % (brand, n[0])), 200)["data"]
+        assert [x["id"] for x in data] == [p["id"]]
+        return data[0]
+
+    assert (item()["stock_status"], item()["images"]) == ("in_stock", ["https://img.example/a.jpg"])
+    expect(s.put("/api/inventory/%d" % first["id"], {"stock": 4}, token=tok), 200)
+    assert item()["stock_status"] == "low_stock"
+    expect(s.put("/api/inventory/%d" % first["id"], {"low_stock_threshold": 2}, token=tok), 200)
+    assert item()["stock_status"] == "in_stock"
+    sql_write(s, "UPDATE inventory SET reserved = 3 WHERE variant_id = %d" % first["id"])  # as checkout does
+    assert item()["stock_status"] == "low_stock"
+    sql_write(s, "UPDATE inventory SET reserved = 4 WHERE variant_id = %d" % first["id"])
+    assert item()["stock_status"] == "out_of_stock"
+    sql_write(s, "UPDATE inventory SET reserved = 0 WHERE variant_id = %d" % first["id"])
+    expect(s.put("/api/catalog/products/%d" % p["id"], {"variants": [
+        {"sku": first["sku"], "images": ["https://img.example/c.jpg"]}]}, token=tok), 200)
+    assert (item()["stock_status"], item()["images"]) == ("in_stock", ["https://img.example/c.jpg"])
+    # a size or price range nothing in the scope has: an empty page, no cursor
+    for q in ("&size=%s" % uniq("Z").replace("-", "")[:12], "&max_price=999", "&min_price=1001&sort=price_asc"):
+        page = expect(s.get("/api/catalog/products?market=US&brand=%s%s" % (brand, q)), 200)
+        assert page == {"data": [], "next_cursor": None}, q
+
+
+def test_listing_product_with_many_long_sizes_and_colours(s):
+    """The most variants a product may have, each with a 32-character size
+    and colour, all in stock: it is created and listed with those filters
+    (the listing row's size and colour lists are long; an index holding
+    them must accept them on every driver)."""
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    # distinct random text: repeated letters would compress below any limit
+    noise = [hashlib.sha256(("%s-%d" % (brand, i)).encode()).hexdigest() for i in range(200)]
+    long = lambda c, i: c + "%03d" % i + noise[i + (100 if c == "c" else 0)][:28]  # noqa: E731
+    variants = [{"sku": uniq("S"), "size": long("s", i), "color": long("c", i), "stock": 9,
+                 "prices": {"US": 1000 + i}} for i in range(100)]
+    p = create(s, tok, mid, brand=brand, variants=variants)
+    base = "/api/catalog/products?market=US&brand=%s&in_stock=true" % brand
+    for q in ("", "&size=" + long("s", 99), "&color=" + long("c", 0),
+              "&size=%s&color=%s" % (long("s", 7), long("c", 7)), "&sort=price_desc&size=" + long("s", 50)):
+        assert [x["id"] for x in expect(s.get(base + q), 200)["data"]] == [p["id"]], q
+    assert expect(s.get(base + "&size=%s&color=%s" % (long("s", 7), long("c", 8))), 200)["data"] == []
