@@ -64,7 +64,8 @@ struct db_dialect {
 	const char *fts_index[2];  /**< statements (NULL = none) that (re)index product $1 */
 	const char *fts_delete;    /**< drop product $1 from the index */
 	const char *fts_rebuild[2]; /**< statements (NULL = none) that reindex every active product */
-	/** fts_index for every product listed in $1, JSON rows text ("[[1],[2]]") */
+	/** fts_index for every product listed in $1, JSON rows text ("[[1],[2]]");
+	 * where there are two, the first only drops what was indexed before */
 	const char *fts_index_many[2];
 	const char *fts_delete_many; /**< fts_delete for every product listed in $1 (as above) */
 	/** SELECT product id, integer rank (higher = better) matching query $1 */
