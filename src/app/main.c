@@ -46,7 +46,7 @@ static bool flag(int argc, char **argv, const char *name)
 static bool open_db(int pool)
 {
 	char err[512];
-	db_cache_budget((int64_t)cfg.sqlite_cache_mb << 10);
+	db_cache_budget((int64_t)cfg.sqlite_cache_mb << 10, (int64_t)cfg.sqlite_stmt_cache_mb << 10);
 	if (!db_pool_open(cfg.database_url, cfg.database_read_url, pool, err, sizeof(err))) {
 		log_error("%s", err);
 		return false;

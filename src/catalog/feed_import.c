@@ -52,8 +52,8 @@ struct importer {
 	/* statements, with the dialect's json_rows filled in */
 	const char *q_codes, *q_skus, *q_products, *q_variants, *q_prices, *q_stock;
 	const char *q_set_products, *q_set_variants, *q_clear_prices, *q_set_stock, *q_alerts;
-	int64_t *touched; /* products written by the current batch */
-	int ntouched;
+	int64_t *touched, *fresh; /* products the current batch updated / inserted */
+	int ntouched, nfresh;
 };
 
 static void fail_group(struct feed *f, const struct group *g, int except)
@@ -455,7 +455,7 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 				return false;
 		}
 		im->res->created++;
-		im->touched[im->ntouched++] = gr->p.id;
+		im->fresh[im->nfresh++] = gr->p.id;
 	}
 	return true;
 }
@@ -677,7 +677,8 @@ static enum merr write_group(struct importer *im, struct group *g, struct verr *
 static enum merr write_batch(struct importer *im, int from, int to)
 {
 	int64_t now = time_now();
-	int created = im->res->created, updated = im->res->updated, ntouched = im->ntouched;
+	int created = im->res->created, updated = im->res->updated;
+	int ntouched = im->ntouched, nfresh = im->nfresh;
 	if (!update_existing(im, from, to, now) || !insert_new(im, from, to, now))
 		goto refused;
 	return MERR_OK;
@@ -685,6 +686,7 @@ refused:
 	im->res->created = created;
 	im->res->updated = updated;
 	im->ntouched = ntouched;
+	im->nfresh = nfresh;
 	return MERR_CONFLICT;
 }
 
@@ -707,11 +709,13 @@ static bool write_one_by_one(struct importer *im, int from, int to)
 			if (db_exec(im->db, "ROLLBACK TO SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
 				return false;
 		} else {
-			if (gr->id)
+			if (gr->id) {
 				im->res->updated++;
-			else
+				im->touched[im->ntouched++] = gr->id;
+			} else {
 				im->res->created++;
-			im->touched[im->ntouched++] = gr->id ? gr->id : gr->p.id;
+				im->fresh[im->nfresh++] = gr->p.id;
+			}
 		}
 		if (db_exec(im->db, "RELEASE SAVEPOINT feed_product", DBV0, NULL) != DB_OK)
 			return false;
@@ -748,7 +752,7 @@ static bool import_batch(struct importer *im, int from, int to)
 		gr->id = existing_product(im, gr);
 		gr->ready = gr->id >= 0 && resolve_group(im, gr);
 	}
-	im->ntouched = 0;
+	im->ntouched = im->nfresh = 0;
 	if (db_exec(im->db, "SAVEPOINT feed_batch", DBV0, NULL) != DB_OK)
 		return false;
 	if (write_batch(im, from, to) != MERR_OK) {
@@ -757,7 +761,8 @@ static bool import_batch(struct importer *im, int from, int to)
 			return false;
 	}
 	return db_exec(im->db, "RELEASE SAVEPOINT feed_batch", DBV0, NULL) == DB_OK &&
-	       product_reindex_many(im->db, im->touched, im->ntouched);
+	       product_reindex_many(im->db, im->touched, im->ntouched, false) &&
+	       product_reindex_many(im->db, im->fresh, im->nfresh, true);
 }
 
 bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed_result *res)
@@ -781,6 +786,7 @@ bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed
 		if (f->rows[i].group >= 0)
 			im.groups[f->rows[i].group].rows[im.groups[f->rows[i].group].n++] = i;
 	im.touched = arena_alloc(f->a, sizeof(int64_t) * FEED_BATCH);
+	im.fresh = arena_alloc(f->a, sizeof(int64_t) * FEED_BATCH);
 	buf_init(&im.js, (size_t)FEED_BATCH * PRODUCT_MAX_VARIANTS * 4 * FEED_MAX_FIELD);
 
 	bool ok = false;

@@ -360,10 +360,13 @@ enum merr product_load(struct db *db, struct arena *a, int64_t id, struct produc
  * condition on p): one per market where a variant has a price, times scope 0
  * and every category on the product's path, with the sizes and colours sold
  * there (see 005_catalog_scope.sql), those of the variants with units
- * available (008_listing_stock.sql) and the best stock status
- * and first variant's images (090_listing_items.sql; "+v.id" keeps
- * PostgreSQL off the primary key there). The other %s are the engine's
- * string aggregate. */
+ * available (008_listing_stock.sql) and the best stock status and first
+ * variant's images (090_listing_items.sql; "+v.id" keeps PostgreSQL off the
+ * primary key there). The other %s are the engine's string aggregate. CROSS
+ * JOIN keeps the products outside: SQLite otherwise walks the scopes and
+ * builds an automatic index over the aggregated rows, and the rows arrive in
+ * product order, which their indexes take more cheaply (-9 % of the
+ * instructions of a 1,000-product batch). */
 static const char LISTING_INSERT[] =
 	"INSERT INTO product_market (product_id, market_id, scope_id, category_id, brand_id, price, "
 	"price_max, popularity, created_at, sizes, colors, in_stock, stock_level, stock_sizes, "
@@ -391,7 +394,7 @@ static const char LISTING_INSERT[] =
 	"JOIN product_prices pp ON pp.variant_id = v.id LEFT JOIN inventory i ON i.variant_id = v.id "
 	"WHERE p.status = 'active'%s "
 	"GROUP BY p.id, pp.market_id, p.category_id, p.brand_id, p.popularity, p.created_at) x "
-	"JOIN scopes s ON s.category_id = x.category_id";
+	"CROSS JOIN scopes s WHERE s.category_id = x.category_id";
 
 /* listing_attrs rows (see 008_listing_attrs.sql) of the active products
  * matching the %s conditions on p (twice the same). */
@@ -459,9 +462,10 @@ static void ids_param(struct buf *b, const struct db_dialect *d)
  * the ids travel as one JSON parameter, so the statement text (and its
  * prepared plan) is the same for every chunk and PostgreSQL's parameter
  * limit does not apply. The full-text index is written by one statement per
- * chunk too (FTS5 writes a segment at the end of each statement).
+ * chunk too (FTS5 writes a segment at the end of each statement). Products
+ * just inserted (fresh) have no rows to delete first.
  */
-bool product_reindex_many(struct db *db, const int64_t *ids, int n)
+bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
 {
 	enum { CHUNK = 1000 };
 	const struct db_dialect *d = db_conn_dialect(db);
@@ -477,16 +481,18 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 		int k = n - off < CHUNK ? n - off : CHUNK;
 		json_ids(&js, ids + off, k);
 		const char *jp = js.p;
-		buf_reset(&sql);
-		buf_adds(&sql, "DELETE FROM product_market WHERE product_id");
-		ids_param(&sql, d);
-		ok = db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
+		if (!fresh) {
+			buf_reset(&sql);
+			buf_adds(&sql, "DELETE FROM product_market WHERE product_id");
+			ids_param(&sql, d);
+			ok = db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
+			buf_reset(&sql);
+			buf_adds(&sql, "DELETE FROM listing_attrs WHERE product_id");
+			ids_param(&sql, d);
+			ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
+		}
 		buf_reset(&sql);
 		listing_insert_sql(&sql, d, cond.p);
-		ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
-		buf_reset(&sql);
-		buf_adds(&sql, "DELETE FROM listing_attrs WHERE product_id");
-		ids_param(&sql, d);
 		ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 		buf_reset(&sql);
 		buf_printf(&sql, ATTRS_INSERT, cond.p, cond.p);
@@ -510,7 +516,7 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n)
 		if (na) {
 			json_ids(&js, active, na);
 			jp = js.p;
-			for (int j = 0; ok && j < 2 && d->fts_index_many[j]; j++)
+			for (int j = fresh && d->fts_index_many[1]; ok && j < 2 && d->fts_index_many[j]; j++)
 				ok = db_exec(db, d->fts_index_many[j], DBV(DT(jp)), NULL) == DB_OK;
 		}
 		if (ok && ng) {

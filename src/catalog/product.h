@@ -120,8 +120,10 @@ int64_t product_merchant(struct db *db, int64_t id);
 /** Rebuild product id's product_market rows and full-text entry (inside the
  * caller's transaction). */
 bool product_reindex(struct db *db, int64_t id) __attribute__((warn_unused_result));
-/** product_reindex for many products at once (bulk writes defer it). */
-bool product_reindex_many(struct db *db, const int64_t *ids, int n) __attribute__((warn_unused_result));
+/** product_reindex for many products at once (bulk writes defer it); fresh:
+ * all of them inserted since they were last indexed (none has index rows). */
+bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
+	__attribute__((warn_unused_result));
 /** Rebuild product_market and the full-text index for every product (bulk
  * loads do this once at the end). */
 bool product_reindex_all(struct db *db) __attribute__((warn_unused_result));

@@ -263,6 +263,9 @@ static const struct config_var vars[] = {
 	 "database connections per process"},
 	{"SQLITE_CACHE_MB", NULL, C_INT, "16", 1, 65536, NULL, NULL, OFF(sqlite_cache_mb),
 	 "SQLite page cache of the whole process, shared out between its pooled connections"},
+	{"SQLITE_STMT_CACHE_MB", NULL, C_INT, "8", 0, 65536, NULL, NULL, OFF(sqlite_stmt_cache_mb),
+	 "SQLite prepared statements the process keeps, shared out between its pooled connections "
+	 "(least recently used out first); 0 = no limit"},
 	{"MANDI_MALLOC_ARENAS", NULL, C_INT, "0", 0, 1024, NULL, NULL, OFF(malloc_arenas),
 	 "glibc malloc arenas for mandi serve; 0 = one per core (glibc's own default is 8 per core)"},
 	{"MANDI_LOG_LEVEL", NULL, C_ENUM, "info", 0, 0, NULL, NULL, OFF(log_level),

@@ -48,6 +48,7 @@ struct config {
 	int64_t connection_timeout;
 	int64_t db_pool;
 	int64_t sqlite_cache_mb;
+	int64_t sqlite_stmt_cache_mb;
 	int64_t malloc_arenas;
 	char *log_level;
 	bool access_log;

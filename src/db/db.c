@@ -28,11 +28,21 @@ struct pool {
 static struct pool primary, replica;
 static const struct db_driver *drivers[] = {&db_sqlite, &db_pg};
 void (*db_observer)(const char *sql, int64_t us);
-static int64_t cache_budget_kib;
+static int64_t cache_budget_kib, stmt_budget_kib;
 
-void db_cache_budget(int64_t kib)
+void db_cache_budget(int64_t page_kib, int64_t stmt_kib)
 {
-	cache_budget_kib = kib;
+	cache_budget_kib = page_kib;
+	stmt_budget_kib = stmt_kib;
+}
+
+/* One connection's part of a budget (KiB) shared by size, at least floor;
+ * 0 stays 0 (no budget). */
+static int64_t share(int64_t total, int size, int64_t floor)
+{
+	if (total <= 0)
+		return 0;
+	return total / size > floor ? total / size : floor;
 }
 
 static const struct db_driver *driver_for(const char *url)
@@ -77,8 +87,8 @@ static bool pool_fill(struct pool *p, const char *urls, int size, char *err, siz
 			break;
 		}
 		/* a pool of N shares the budget: memory does not grow with N */
-		if (cache_budget_kib > 0 && drv->set_cache)
-			drv->set_cache(c, cache_budget_kib / size > 256 ? cache_budget_kib / size : 256);
+		if ((cache_budget_kib > 0 || stmt_budget_kib > 0) && drv->set_cache)
+			drv->set_cache(c, share(cache_budget_kib, size, 256), share(stmt_budget_kib, size, 64));
 		struct db *db = xcalloc(1, sizeof(*db));
 		db->drv = drv;
 		db->conn = c;

@@ -65,7 +65,8 @@ struct db_dialect {
 	const char *fts_index[2];  /**< statements (NULL = none) that (re)index product $1 */
 	const char *fts_delete;    /**< drop product $1 from the index */
 	const char *fts_rebuild[2]; /**< statements (NULL = none) that reindex every active product */
-	/** fts_index for every product listed in $1, JSON rows text ("[[1],[2]]") */
+	/** fts_index for every product listed in $1, JSON rows text ("[[1],[2]]");
+	 * where there are two, the first only drops what was indexed before */
 	const char *fts_index_many[2];
 	const char *fts_delete_many; /**< fts_delete for every product listed in $1 (as above) */
 	/** SELECT product id, integer rank (higher = better) matching query $1 */
@@ -95,8 +96,9 @@ struct db_driver {
 	bool (*ping)(void *conn);
 	/** Periodic upkeep off the request path (SQLite: WAL checkpoint); may be NULL. */
 	void (*maintain)(void *conn);
-	/** Size the connection's page cache (KiB); NULL when the engine has none of its own. */
-	void (*set_cache)(void *conn, int64_t kib);
+	/** Size the connection's page cache and the prepared statements it keeps
+	 * (KiB, 0 = no limit); NULL when the engine has no such caches of its own. */
+	void (*set_cache)(void *conn, int64_t page_kib, int64_t stmt_kib);
 	/** Query plan text for the analytics optimiser; NULL if unsupported. */
 	char *(*explain)(void *conn, const char *sql);
 };
@@ -106,10 +108,11 @@ extern const struct db_driver db_pg;
 
 /* --- pool ---------------------------------------------------------------- */
 
-/** Page cache budget (KiB) that pools opened afterwards share out between
- * their connections, for engines with a per-connection cache (SQLite).
- * 0 (the default) leaves each driver's own default. */
-void db_cache_budget(int64_t kib);
+/** Page cache and prepared statement budgets (KiB) that pools opened
+ * afterwards share out between their connections, for engines with
+ * per-connection caches (SQLite). 0 (the default) leaves each driver's own
+ * default. */
+void db_cache_budget(int64_t page_kib, int64_t stmt_kib);
 /** Open the primary pool (size connections) and, if read_urls is non-empty,
  * a read pool over the comma-separated replicas. */
 bool db_pool_open(const char *url, const char *read_urls, int size, char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /*
  * SQLite driver: WAL, a busy timeout, one connection per pool slot, and a
- * per-connection cache of prepared statements keyed by SQL text. `$N`
- * placeholders are SQLite named parameters; they are bound by number.
+ * per-connection cache of prepared statements keyed by SQL text, within a
+ * byte budget (least recently used out first). `$N` placeholders are SQLite
+ * named parameters; they are bound by number.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -23,14 +24,28 @@ struct cached {
 	unsigned long hash;
 	char *sql;
 	sqlite3_stmt *st;
+	size_t bytes;  /* the statement's heap and its text */
+	uint64_t used; /* sqlite_conn.clock at the last use */
 };
 
 struct sqlite_conn {
 	sqlite3 *db;
 	struct cached cache[STMT_CACHE];
+	/* the cached statements' bytes, and this connection's share of the
+	 * budget (0 = no limit): a listing statement takes ~20 KB, and a
+	 * connection that kept every variant it met held megabytes of them
+	 * (bench/README.md, memory) */
+	size_t stmt_bytes, stmt_budget;
+	uint64_t clock;
 	bool writing; /* holds write_mu: inside BEGIN IMMEDIATE … COMMIT/ROLLBACK */
 	bool manual_checkpoints; /* automatic WAL checkpoint turned off */
 };
+
+/* Statement bytes cached by every connection, and the sum of their shares:
+ * a connection keeps its share whatever the others do, and more while the
+ * process as a whole is within budget (one busy connection of an idle pool
+ * then keeps as many statements as the whole pool would). */
+static atomic_size_t stmt_total, stmt_budget_total;
 
 /* Set once the server's ticker checkpoints (see sq_maintain). */
 static atomic_bool ticker_checkpoints;
@@ -73,17 +88,25 @@ static const char *url_path(const char *url)
 	return p;
 }
 
+/* Finalize a cached statement and free its slot. */
+static void uncache(struct sqlite_conn *sc, struct cached *c)
+{
+	sqlite3_finalize(c->st);
+	free(c->sql);
+	sc->stmt_bytes -= c->bytes;
+	atomic_fetch_sub(&stmt_total, c->bytes);
+	memset(c, 0, sizeof(*c));
+}
+
 static void sq_close(void *c)
 {
 	struct sqlite_conn *sc = c;
 	if (!sc)
 		return;
-	for (int i = 0; i < STMT_CACHE; i++) {
-		if (sc->cache[i].st) {
-			sqlite3_finalize(sc->cache[i].st);
-			free(sc->cache[i].sql);
-		}
-	}
+	for (int i = 0; i < STMT_CACHE; i++)
+		if (sc->cache[i].st)
+			uncache(sc, &sc->cache[i]);
+	atomic_fetch_sub(&stmt_budget_total, sc->stmt_budget);
 	sqlite3_close(sc->db);
 	free(sc);
 }
@@ -126,12 +149,17 @@ static void *sq_open(const char *url, char *err, size_t errlen)
 	return sc;
 }
 
-static void sq_set_cache(void *c, int64_t kib)
+static void sq_set_cache(void *c, int64_t page_kib, int64_t stmt_kib)
 {
 	struct sqlite_conn *sc = c;
-	char sql[64];
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
-	sqlite3_exec(sc->db, sql, NULL, NULL, NULL);
+	if (page_kib > 0) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)page_kib);
+		sqlite3_exec(sc->db, sql, NULL, NULL, NULL);
+	}
+	atomic_fetch_sub(&stmt_budget_total, sc->stmt_budget);
+	sc->stmt_budget = (size_t)stmt_kib << 10;
+	atomic_fetch_add(&stmt_budget_total, sc->stmt_budget);
 }
 
 static unsigned long hash(const char *s)
@@ -160,17 +188,31 @@ static int map_rc(sqlite3 *db, int rc, const char *sql)
 	}
 }
 
+/* The least recently used of n slots from first (wrapping), or NULL when
+ * all are empty. */
+static struct cached *lru(struct sqlite_conn *sc, unsigned first, int n)
+{
+	struct cached *old = NULL;
+	for (int i = 0; i < n; i++) {
+		struct cached *c = &sc->cache[(first + (unsigned)i) % STMT_CACHE];
+		if (c->st && (!old || c->used < old->used))
+			old = c;
+	}
+	return old;
+}
+
 /* A prepared statement for sql, from the cache when possible. *owned tells
- * the caller to finalize it (the cache was full). */
+ * the caller to finalize it (too big for the budget). A statement is only
+ * ever evicted here, between two uses: none is running on this connection. */
 static sqlite3_stmt *prepare(struct sqlite_conn *sc, const char *sql, bool *owned, int *rc)
 {
 	unsigned long h = hash(sql);
 	unsigned slot = (unsigned)(h % STMT_CACHE);
+	/* evictions leave holes: look at every slot of the window */
 	for (int probe = 0; probe < 8; probe++) {
 		struct cached *c = &sc->cache[(slot + probe) % STMT_CACHE];
-		if (!c->st)
-			break;
-		if (c->hash == h && strcmp(c->sql, sql) == 0) {
+		if (c->st && c->hash == h && strcmp(c->sql, sql) == 0) {
+			c->used = ++sc->clock;
 			*owned = false;
 			return c->st;
 		}
@@ -179,17 +221,30 @@ static sqlite3_stmt *prepare(struct sqlite_conn *sc, const char *sql, bool *owne
 	*rc = sqlite3_prepare_v3(sc->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (*rc != SQLITE_OK)
 		return NULL;
-	for (int probe = 0; probe < 8; probe++) {
-		struct cached *c = &sc->cache[(slot + probe) % STMT_CACHE];
-		if (!c->st) {
-			c->hash = h;
-			c->sql = xstrdup(sql);
-			c->st = st;
-			*owned = false;
-			return st;
-		}
+	size_t len = strlen(sql) + 1;
+	size_t bytes = (size_t)sqlite3_stmt_status(st, SQLITE_STMTSTATUS_MEMUSED, 0) + len;
+	*owned = sc->stmt_budget && bytes > sc->stmt_budget / 4;
+	if (*owned)
+		return st;
+	struct cached *c = NULL;
+	for (int probe = 0; probe < 8 && !c; probe++)
+		if (!sc->cache[(slot + probe) % STMT_CACHE].st)
+			c = &sc->cache[(slot + probe) % STMT_CACHE];
+	if (!c) { /* a full window: its least recently used makes room */
+		c = lru(sc, slot, 8);
+		uncache(sc, c);
 	}
-	*owned = true;
+	while (sc->stmt_budget && sc->stmt_bytes + bytes > sc->stmt_budget &&
+	       atomic_load(&stmt_total) + bytes > atomic_load(&stmt_budget_total))
+		uncache(sc, lru(sc, 0, STMT_CACHE));
+	c->hash = h;
+	c->sql = xmalloc(len);
+	memcpy(c->sql, sql, len);
+	c->st = st;
+	c->bytes = bytes;
+	c->used = ++sc->clock;
+	sc->stmt_bytes += bytes;
+	atomic_fetch_add(&stmt_total, bytes);
 	return st;
 }
 
