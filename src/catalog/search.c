@@ -603,6 +603,8 @@ static struct {
 	int n;
 	bool writing; /* a request or the background thread is writing a batch */
 	bool thread;  /* the background writer has started */
+	bool busy;    /* it holds (or is taking) a pool connection */
+	bool stopping; /* search_log_flush: the writer must end */
 	int64_t dropped;
 } pending = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 static bool log_write(struct db *db, const struct log_row *rows, int n)
@@ -657,20 +659,27 @@ static bool write_batch(struct db *db)
 static void *log_writer(void *arg)
 {
 	(void)arg;
+	pthread_mutex_lock(&pending.mu);
 	for (;;) {
-		pthread_mutex_lock(&pending.mu);
-		while (!pending.n || pending.writing)
+		while (!pending.stopping && (!pending.n || pending.writing))
 			pthread_cond_wait(&pending.cv, &pending.mu);
-		pthread_mutex_unlock(&pending.mu);
+		if (pending.stopping)
+			break;
 		/* not under pending.mu: requests hold pool connections while they
 		 * wait for it */
+		pending.busy = true;
+		pthread_mutex_unlock(&pending.mu);
 		struct db *db = db_acquire();
 		pthread_mutex_lock(&pending.mu);
 		if (pending.n && !pending.writing && !write_batch(db))
 			log_warn("search_log: could not record a batch of searches");
 		pthread_mutex_unlock(&pending.mu);
 		db_release(db);
+		pthread_mutex_lock(&pending.mu);
+		pending.busy = false;
+		pthread_cond_broadcast(&pending.cv);
 	}
+	pthread_mutex_unlock(&pending.mu);
 	return NULL;
 }
 
@@ -694,9 +703,9 @@ bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t
 	} else {
 		pending.dropped++; /* the writer is far behind: shed, never block */
 	}
-	if (alone) {
+	if (alone || (pending.stopping && !pending.writing)) {
 		ok = write_batch(db);
-	} else if (!pending.thread) {
+	} else if (!pending.thread && !pending.stopping) {
 		pthread_t t;
 		pthread_attr_t at;
 		pthread_attr_init(&at);
@@ -716,7 +725,10 @@ bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t
 void search_log_flush(struct db *db)
 {
 	pthread_mutex_lock(&pending.mu);
-	while (pending.writing)
+	/* the writer ends and lets go of its connection before the pool closes */
+	pending.stopping = true;
+	pthread_cond_broadcast(&pending.cv);
+	while (pending.writing || pending.busy)
 		pthread_cond_wait(&pending.cv, &pending.mu);
 	if (pending.n && !write_batch(db))
 		log_warn("search_log: could not record the last searches");

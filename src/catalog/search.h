@@ -106,7 +106,8 @@ char *search_match_query(struct db *db, struct arena *a, const char *text);
 bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
 		    const char *user_id, bool alone) __attribute__((warn_unused_result));
 
-/** Write the searches still queued (at shutdown). */
+/** Write the searches still queued and end the background writer (at
+ * shutdown, before the pool closes); later searches write their own rows. */
 void search_log_flush(struct db *db);
 
 #endif
