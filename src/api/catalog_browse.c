@@ -1,6 +1,7 @@
 /* Shopper reads: product listings and search (issue 3 §4, §5). Responses are
  * rendered once and served from the "listing" / "search" caches until a
  * catalog write clears them. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +211,12 @@ static int64_t cached_total(const char *body)
 	return strtoll(body + sizeof(pre) - 1, NULL, 10);
 }
 
+/* Searches being answered, for search_log_add's "alone". */
+static atomic_int searching;
+
 static void search(struct req *r)
 {
+	atomic_fetch_add(&searching, 1);
 	struct db *db = req_db_read(r);
 	const char *text = req_query(r, "q");
 	struct listing_query q;
@@ -254,13 +259,15 @@ static void search(struct req *r)
 	}
 	/* the first page is the search; later pages are the same search read on */
 	if (!q.after && !search_log_add(req_db(r), q.market_id, text, total,
-					r->auth.authenticated ? r->auth.sub : NULL))
+					r->auth.authenticated ? r->auth.sub : NULL,
+					atomic_load(&searching) == 1))
 		log_warn("search_log: could not record a search");
 	if (!q.after)
 		analytics_record_search(req_db(r), r->auth.authenticated ? r->auth.sub : NULL,
 					q.market_id, text, total);
 out:
 	buf_free(&key);
+	atomic_fetch_sub(&searching, 1);
 }
 
 /* {"source", "fallback_reason"} of one service, as the other integration

@@ -8,6 +8,7 @@
 #include "analytics/events.h"
 #include "analytics/metrics.h"
 #include "cache/cache.h"
+#include "catalog/search.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -45,6 +46,7 @@ static void flush_at_stop(void)
 {
 	events_writer_stop();
 	struct db *db = db_acquire();
+	search_log_flush(db);
 	if (!metrics_flush(db, time_now()) || !dbadvice_flush(db, time_now()))
 		log_warn("final metrics flush failed");
 	db_release(db);

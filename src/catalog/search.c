@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/money.h"
 #include "core/timeutil.h"
@@ -639,12 +640,15 @@ char *search_match_query(struct db *db, struct arena *a, const char *text)
 }
 
 /*
- * search_log writes use group commit: a search appends its row to a queue;
- * if no other thread is writing, it writes everything queued (its own row
- * included) before it returns, and keeps going while more arrived. Alone
- * (tests, light load) every search is logged before its reply; under load
- * one writer batches many rows instead of every request queueing on the
- * database's write lock.
+ * search_log rows wait in a queue. A search with no other search in flight
+ * and nothing queued writes its own row before it returns, so at light load
+ * (and in tests) a search is in search_log by the time its reply is sent.
+ * Otherwise it only queues its row, and a background thread writes
+ * everything queued, many rows to a transaction. Under load no reply waits
+ * for the log: when one request wrote the queue for everyone (while more
+ * kept arriving), cached searches at 32 connections had a p99 of 15-200 ms
+ * against 3-4 ms without the log, that request waiting on the database's
+ * write lock and on batch after batch.
  */
 #define LOG_MAX_PENDING 8192
 #define LOG_ROWS_PER_INSERT 50
@@ -657,12 +661,15 @@ struct log_row {
 
 static struct {
 	pthread_mutex_t mu;
+	pthread_cond_t cv;
 	struct log_row *rows, *spare;
 	int n;
-	bool writing;
+	bool writing; /* a request or the background thread is writing a batch */
+	bool thread;  /* the background writer has started */
+	bool busy;    /* it holds (or is taking) a pool connection */
+	bool stopping; /* search_log_flush: the writer must end */
 	int64_t dropped;
-} pending = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
+} pending = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 static bool log_write(struct db *db, const struct log_row *rows, int n)
 {
 	if (db_begin(db) != DB_OK)
@@ -694,8 +701,53 @@ static bool log_write(struct db *db, const struct log_row *rows, int n)
 	return false;
 }
 
+/* Write the queued rows as one batch; with pending.mu held, which it
+ * releases while writing. */
+static bool write_batch(struct db *db)
+{
+	struct log_row *batch = pending.rows;
+	int n = pending.n;
+	pending.rows = pending.spare;
+	pending.spare = batch;
+	pending.n = 0;
+	pending.writing = true;
+	pthread_mutex_unlock(&pending.mu);
+	bool ok = log_write(db, batch, n);
+	pthread_mutex_lock(&pending.mu);
+	pending.writing = false;
+	pthread_cond_broadcast(&pending.cv);
+	return ok;
+}
+
+static void *log_writer(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pending.mu);
+	for (;;) {
+		while (!pending.stopping && (!pending.n || pending.writing))
+			pthread_cond_wait(&pending.cv, &pending.mu);
+		if (pending.stopping)
+			break;
+		/* not under pending.mu: requests hold pool connections while they
+		 * wait for it */
+		pending.busy = true;
+		pthread_mutex_unlock(&pending.mu);
+		struct db *db = db_acquire();
+		pthread_mutex_lock(&pending.mu);
+		if (pending.n && !pending.writing && !write_batch(db))
+			log_warn("search_log: could not record a batch of searches");
+		pthread_mutex_unlock(&pending.mu);
+		db_release(db);
+		pthread_mutex_lock(&pending.mu);
+		pending.busy = false;
+		pthread_cond_broadcast(&pending.cv);
+	}
+	pthread_mutex_unlock(&pending.mu);
+	return NULL;
+}
+
 bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
-		    const char *user_id)
+		    const char *user_id, bool alone)
 {
 	bool ok = true;
 	pthread_mutex_lock(&pending.mu);
@@ -703,6 +755,7 @@ bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t
 		pending.rows = xcalloc(LOG_MAX_PENDING, sizeof(struct log_row));
 		pending.spare = xcalloc(LOG_MAX_PENDING, sizeof(struct log_row));
 	}
+	alone = alone && !pending.n && !pending.writing;
 	if (pending.n < LOG_MAX_PENDING) {
 		struct log_row *r = &pending.rows[pending.n++];
 		r->market_id = market_id;
@@ -713,23 +766,34 @@ bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t
 	} else {
 		pending.dropped++; /* the writer is far behind: shed, never block */
 	}
-	if (pending.writing) {
-		pthread_mutex_unlock(&pending.mu);
-		return true;
+	if (alone || (pending.stopping && !pending.writing)) {
+		ok = write_batch(db);
+	} else if (!pending.thread && !pending.stopping) {
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		pending.thread = pthread_create(&t, &at, log_writer, NULL) == 0;
+		pthread_attr_destroy(&at);
+		if (!pending.thread && !pending.writing) /* no thread: write here */
+			ok = write_batch(db);
 	}
-	pending.writing = true;
-	while (pending.n) {
-		/* swap the queue out so others keep appending while we write */
-		struct log_row *batch = pending.rows;
-		int n = pending.n;
-		pending.rows = pending.spare;
-		pending.spare = batch;
-		pending.n = 0;
-		pthread_mutex_unlock(&pending.mu);
-		ok = log_write(db, batch, n) && ok;
-		pthread_mutex_lock(&pending.mu);
-	}
-	pending.writing = false;
+	/* rows queued meanwhile (or now) go to the background writer */
+	if (pending.n)
+		pthread_cond_broadcast(&pending.cv);
 	pthread_mutex_unlock(&pending.mu);
 	return ok;
+}
+
+void search_log_flush(struct db *db)
+{
+	pthread_mutex_lock(&pending.mu);
+	/* the writer ends and lets go of its connection before the pool closes */
+	pending.stopping = true;
+	pthread_cond_broadcast(&pending.cv);
+	while (pending.writing || pending.busy)
+		pthread_cond_wait(&pending.cv, &pending.mu);
+	if (pending.n && !write_batch(db))
+		log_warn("search_log: could not record the last searches");
+	pthread_mutex_unlock(&pending.mu);
 }

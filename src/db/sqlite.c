@@ -17,6 +17,7 @@
 #include "core/mem.h"
 #include "core/strconv.h"
 #include "db/db.h"
+#include "db/sqlite_rank.h"
 
 #define STMT_CACHE 256
 
@@ -143,6 +144,11 @@ static void *sq_open(const char *url, char *err, size_t errlen)
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure SQLite '%s': %s", path, msg ? msg : "?");
 		sqlite3_free(msg);
+		sq_close(sc);
+		return NULL;
+	}
+	if ((rc = sqlite_rank_register(sc->db)) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot register mandi_rank on '%s': %s", path, sqlite3_errstr(rc));
 		sq_close(sc);
 		return NULL;
 	}
@@ -487,8 +493,9 @@ const struct db_driver db_sqlite = {
 				"SELECT p.id, p.name, COALESCE(b.name, ''), c.name, p.tags, p.description "
 				"FROM products p JOIN categories c ON c.id = p.category_id "
 				"LEFT JOIN brands b ON b.id = p.brand_id WHERE p.status = 'active'"},
-		/* bm25 is lower-is-better; weights favour name, then brand */
-		.fts_match = "SELECT rowid, CAST(-bm25(product_fts, 10.0, 6.0, 3.0, 3.0, 1.0) * 1000000 "
+		/* mandi_rank (sqlite_rank.c): BM25 without length normalisation,
+		 * higher is better; weights favour name, then brand */
+		.fts_match = "SELECT rowid, CAST(mandi_rank(product_fts, 10.0, 6.0, 3.0, 3.0, 1.0) * 1000000 "
 			     "AS INTEGER) FROM product_fts WHERE product_fts MATCH $1",
 		.fts_quote = "\"",
 		.fts_prefix = "*",

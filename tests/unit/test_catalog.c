@@ -1,9 +1,12 @@
 /* Unit tests of the catalog's pure parts: the feed parser (CSV quoting,
- * line numbers, per-row errors, NDJSON), slugs, stock status. */
+ * line numbers, per-row errors, NDJSON), slugs, stock status, and the
+ * SQLite ranking function on an in-memory full-text table. */
+#include <sqlite3.h>
 #include <string.h>
 
 #include "catalog/feed.h"
 #include "catalog/product.h"
+#include "db/sqlite_rank.h"
 #include "t.h"
 
 static struct arena a;
@@ -111,6 +114,60 @@ static void slugs_and_stock(void)
 	CHECK_STR(stock_status_name(STOCK_LOW), "low_stock");
 }
 
+/* Row ids of product_fts matching q, best first (ties by id, descending,
+ * as search_run orders them), as "3,1,2". */
+static void ranked(sqlite3 *db, const char *q, char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	*out = 0;
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT rowid FROM product_fts WHERE product_fts MATCH ?1 ORDER BY "
+				 "mandi_rank(product_fts, 10.0, 6.0, 3.0, 3.0, 1.0) DESC, rowid DESC",
+				 -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t l = strlen(out);
+		snprintf(out + l, n - l, "%s%lld", l ? "," : "", (long long)sqlite3_column_int64(st, 0));
+	}
+	CHECK(sqlite3_finalize(st) == SQLITE_OK);
+}
+
+static void rank_by_column_weight_and_rarity(void)
+{
+	sqlite3 *db;
+	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	CHECK(sqlite_rank_register(db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "CREATE VIRTUAL TABLE product_fts USING fts5(name, brand, category, tags, description);"
+			   "INSERT INTO product_fts (rowid, name, brand, category, tags, description) VALUES "
+			   "(1, 'Plain Shirt', 'Acme', 'Tops', '', 'goes with a linen belt'),"
+			   "(2, 'Linen Wrap Dress', 'Acme', 'Dresses', '', 'a dress'),"
+			   "(3, 'Summer Tee', 'Linen Co', 'Tops', '', 'soft'),"
+			   "(4, 'Linen Shirt', 'Acme', 'Tops', '', 'linen, linen and more linen'),"
+			   "(5, 'Cotton Dress', 'Acme', 'Dresses', '', 'in linen'),"
+			   "(6, 'Cotton Tee', 'Acme', 'Tops', '', 'cotton'),"
+			   "(7, 'Cotton Top', 'Acme', 'Tops', '', 'cotton');",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	char got[128];
+	/* name (10) > brand (6) > description (1); more occurrences score higher */
+	ranked(db, "\"linen\"", got, sizeof(got));
+	CHECK_STR(got, "4,2,3,5,1");
+	/* prefix terms match and rank the same way */
+	ranked(db, "\"lin\"*", got, sizeof(got));
+	CHECK_STR(got, "4,2,3,5,1");
+	ranked(db, "\"summ\"*", got, sizeof(got));
+	CHECK_STR(got, "3");
+	/* two words: the rarer (linen: 5 of 7 rows hold it, dress: 2) weighs
+	 * more, so "linen" in the name beats "dress" in the name */
+	ranked(db, "\"dress\"* \"linen\"*", got, sizeof(got));
+	CHECK_STR(got, "2,5");
+	ranked(db, "\"cotton\" \"linen\"", got, sizeof(got));
+	CHECK_STR(got, "5");
+	ranked(db, "\"nothing\"", got, sizeof(got));
+	CHECK_STR(got, "");
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	arena_init(&a);
@@ -120,6 +177,7 @@ int main(void)
 	RUN(duplicate_skus_and_utf8);
 	RUN(ndjson_rows);
 	RUN(slugs_and_stock);
+	RUN(rank_by_column_weight_and_rarity);
 	arena_free(&a);
 	return t_done();
 }
