@@ -319,6 +319,17 @@ static int count_search(struct db *db, const struct queued *q)
 
 /* Store up to EVENTS_MAX_BATCH items in the caller's transaction, or in one
  * of their own when none is open. Returns a db_rc. */
+/* The search's row in search_log: the query as typed, who asked, what it found. */
+static int log_search(struct db *db, const struct queued *q)
+{
+	return db_exec(db,
+		       "INSERT INTO search_log (market_id, query, results, user_id, created_at) "
+		       "VALUES ($1, $2, $3, $4, $5)",
+		       DBV(DI(q->e.market_id), DT(q->e.query), DI(q->e.results), DT(q->e.user_id),
+			   DI(q->e.at)),
+		       NULL);
+}
+
 static int store_items(struct db *db, const struct queued *q, int n)
 {
 	bool own = !db_in_tx(db);
@@ -330,6 +341,8 @@ static int store_items(struct db *db, const struct queued *q, int n)
 	for (int i = 0; rc == DB_OK && i < n; i++) {
 		if (q[i].norm)
 			rc = count_search(db, &q[i]);
+		if (q[i].norm && rc == DB_OK)
+			rc = log_search(db, &q[i]);
 		if (!q[i].norm || q[i].e.results == 0)
 			evs[ne++] = q[i].e;
 	}

@@ -1,7 +1,6 @@
 /* Shopper reads: product listings and search (issue 3 §4, §5). Responses are
  * rendered once and served from the "listing" / "search" caches until a
  * catalog write clears them. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,7 @@
 #include "integration/personalize.h"
 
 #define LISTING_TTL 60
-#define SEARCH_MAX_LEN SEARCH_LOG_QUERY_MAX
+#define SEARCH_MAX_LEN 200
 
 /* A short string filter (size, colour): absent is NULL, empty or long is 400. */
 static bool filter_str(struct req *r, const char *name, const char **out)
@@ -211,12 +210,8 @@ static int64_t cached_total(const char *body)
 	return strtoll(body + sizeof(pre) - 1, NULL, 10);
 }
 
-/* Searches being answered, for search_log_add's "alone". */
-static atomic_int searching;
-
 static void search(struct req *r)
 {
-	atomic_fetch_add(&searching, 1);
 	struct db *db = req_db_read(r);
 	const char *text = req_query(r, "q");
 	struct listing_query q;
@@ -257,17 +252,14 @@ static void search(struct req *r)
 		reply_end(r, 200);
 		cache_set("search", key.p, r->out.p, r->out.len, LISTING_TTL);
 	}
-	/* the first page is the search; later pages are the same search read on */
-	if (!q.after && !search_log_add(req_db(r), q.market_id, text, total,
-					r->auth.authenticated ? r->auth.sub : NULL,
-					atomic_load(&searching) == 1))
-		log_warn("search_log: could not record a search");
+	/* the first page is the search; later pages are the same search read
+	 * on. Queued: the count, the search_log row and (none found) the event
+	 * are written in the analytics writer's next batch, not in the reply. */
 	if (!q.after)
 		analytics_record_search(req_db(r), r->auth.authenticated ? r->auth.sub : NULL,
 					q.market_id, text, total);
 out:
 	buf_free(&key);
-	atomic_fetch_sub(&searching, 1);
 }
 
 /* {"source", "fallback_reason"} of one service, as the other integration

@@ -46,7 +46,6 @@ static void flush_at_stop(void)
 {
 	events_writer_stop();
 	struct db *db = db_acquire();
-	search_log_flush(db);
 	if (!metrics_flush(db, time_now()) || !dbadvice_flush(db, time_now()))
 		log_warn("final metrics flush failed");
 	db_release(db);

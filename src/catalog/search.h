@@ -97,17 +97,5 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
  */
 char *search_match_query(struct db *db, struct arena *a, const char *text);
 
-#define SEARCH_LOG_QUERY_MAX 200
-
-/** Record a search and how many products it found (analytics reads it).
- * Written before it returns when alone (no other search in flight) and
- * nothing is queued; otherwise queued for a background writer (false: the
- * write failed). */
-bool search_log_add(struct db *db, int64_t market_id, const char *query, int64_t results,
-		    const char *user_id, bool alone) __attribute__((warn_unused_result));
-
-/** Write the searches still queued and end the background writer (at
- * shutdown, before the pool closes); later searches write their own rows. */
-void search_log_flush(struct db *db);
 
 #endif

@@ -337,6 +337,18 @@ def expect(resp, status, code=None):
     return resp.json
 
 
+def wait_for(fn, timeout=20):
+    """fn()'s first truthy value, polling every 0.2 s; fails after timeout s
+    (for what a server writes behind its replies: outbox, queued analytics)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
 def uniq(prefix="x"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
 

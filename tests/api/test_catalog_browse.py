@@ -4,7 +4,7 @@ import hashlib
 from urllib.parse import quote
 
 import harness
-from harness import expect, uniq
+from harness import expect, uniq, wait_for
 from catalog_util import make_merchant, create, sql_write
 
 
@@ -159,7 +159,9 @@ def test_search_records_queries_with_result_counts(s):
     r = expect(s.get("/api/catalog/search?market=IN&q=" + nothing, user="shopper-9"), 200)
     assert r["total"] == 0 and r["data"] == [] and r["next_cursor"] is None
     expect(s.get("/api/catalog/search?market=IN&q=" + nothing), 200)  # cached, still logged
-    rows = s.db.sql("SELECT results, user_id FROM search_log WHERE query = '%s' ORDER BY id" % nothing)
+    # rows come from the analytics writer's next batch (ANALYTICS_FLUSH_MS)
+    sql = "SELECT results, user_id FROM search_log WHERE query = '%s' ORDER BY id" % nothing
+    rows = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(s.db.sql(sql)), timeout=10)
     assert rows == [["0", "shopper-9"], ["0", ""]]
 
 

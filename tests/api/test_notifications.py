@@ -7,7 +7,7 @@ import threading
 import time
 
 import commerce_util as cu
-from harness import expect, uniq
+from harness import expect, uniq, wait_for
 
 
 def _port():
@@ -36,16 +36,6 @@ class Hook(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *a):
         pass
-
-
-def wait_for(fn, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_webhook_delivery_with_retry(s):

@@ -6,7 +6,7 @@ import threading
 import time
 
 import commerce_util as cu
-from harness import uniq
+from harness import uniq, wait_for
 
 
 def _port():
@@ -53,16 +53,6 @@ class SMTP(socketserver.StreamRequestHandler):
                 return
             else:
                 self.wfile.write(b"250 ok\r\n")
-
-
-def wait_for(fn, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_order_confirmation_by_email(s):
