@@ -287,8 +287,8 @@ int events_lock(struct db *db)
  * the queue is full, or inside the caller's transaction, they are stored at
  * once.
  */
-#define QUEUE_BATCH 64
-#define QUEUE_MAX 8192
+#define QUEUE_BATCH 1024
+#define QUEUE_MAX 16384
 
 /* An event, or with norm set a search to count under that normalised text
  * (kept as an event too when it found nothing). Queued strings are owned. */
@@ -306,30 +306,87 @@ static struct {
 	pthread_t thread;
 } queue = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static int count_search(struct db *db, const struct queued *q)
+/* n searches (zeros of which found nothing) of norm in a market on a day. */
+static int count_search(struct db *db, int64_t day, int64_t market_id, const char *norm, int64_t n,
+			int64_t zeros)
 {
-	int64_t day = q->e.at - q->e.at % 86400;
 	return db_exec(db,
 		       "INSERT INTO analytics_search_daily (day, market_id, query, searches, zero_results) "
-		       "VALUES ($1, $2, $3, 1, $4) ON CONFLICT (day, market_id, query) DO UPDATE SET "
-		       "searches = analytics_search_daily.searches + 1, "
-		       "zero_results = analytics_search_daily.zero_results + $4",
-		       DBV(DI(day), DI(q->e.market_id), DT(q->norm), DI(q->e.results == 0)), NULL);
+		       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day, market_id, query) DO UPDATE SET "
+		       "searches = analytics_search_daily.searches + $4, "
+		       "zero_results = analytics_search_daily.zero_results + $5",
+		       DBV(DI(day), DI(market_id), DT(norm), DI(n), DI(zeros)), NULL);
+}
+
+/* The batch's searches counted: one upsert per (day, market, text), not per
+ * search, since a popular search repeats many times within a batch. */
+static int count_searches(struct db *db, const struct queued *q, int n)
+{
+	bool done[EVENTS_MAX_BATCH] = {0};
+	int rc = DB_OK;
+	for (int i = 0; rc == DB_OK && i < n; i++) {
+		if (!q[i].norm || done[i])
+			continue;
+		int64_t day = q[i].e.at - q[i].e.at % 86400, k = 0, zeros = 0;
+		for (int j = i; j < n; j++)
+			if (q[j].norm && !done[j] && q[j].e.market_id == q[i].e.market_id &&
+			    q[j].e.at - q[j].e.at % 86400 == day && strcmp(q[j].norm, q[i].norm) == 0) {
+				done[j] = true;
+				k++;
+				zeros += q[j].e.results == 0;
+			}
+		rc = count_search(db, day, q[i].e.market_id, q[i].norm, k, zeros);
+	}
+	return rc;
+}
+
+/* The searches' rows in search_log (the query as typed, who asked, what it
+ * found): LOG_ROWS to a statement, so the statement text is one of two. */
+#define LOG_ROWS 20
+#define LOG_INSERT "INSERT INTO search_log (market_id, query, results, user_id, created_at) VALUES "
+static char log_many[sizeof(LOG_INSERT) + LOG_ROWS * 40];
+
+static void build_log_many(void)
+{
+	struct buf b;
+	buf_init(&b, sizeof(log_many));
+	buf_adds(&b, LOG_INSERT);
+	for (int j = 0; j < LOG_ROWS; j++)
+		buf_printf(&b, "%s($%d, $%d, $%d, $%d, $%d)", j ? ", " : "", j * 5 + 1, j * 5 + 2, j * 5 + 3,
+			   j * 5 + 4, j * 5 + 5);
+	snprintf(log_many, sizeof(log_many), "%s", b.p);
+	buf_free(&b);
+}
+
+static int log_searches(struct db *db, const struct queued *q, int n)
+{
+	static const char one[] = LOG_INSERT "($1, $2, $3, $4, $5)";
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, build_log_many);
+	const struct queued *s[EVENTS_MAX_BATCH];
+	int ns = 0, rc = DB_OK;
+	for (int i = 0; i < n; i++)
+		if (q[i].norm)
+			s[ns++] = &q[i];
+	for (int i = 0; rc == DB_OK && i < ns;) {
+		int k = ns - i >= LOG_ROWS ? LOG_ROWS : 1;
+		struct db_val p[LOG_ROWS * 5];
+		for (int j = 0; j < k; j++) {
+			const struct event *e = &s[i + j]->e;
+			p[j * 5] = DI(e->market_id);
+			p[j * 5 + 1] = DT(e->query);
+			p[j * 5 + 2] = DI(e->results);
+			p[j * 5 + 3] = DT(e->user_id);
+			p[j * 5 + 4] = DI(e->at);
+		}
+		rc = db_exec(db, k == 1 ? one : log_many, p, k * 5, NULL);
+		i += k;
+	}
+	return rc;
 }
 
 /* Store up to EVENTS_MAX_BATCH items in the caller's transaction, or in one
  * of their own when none is open. Returns a db_rc. */
-/* The search's row in search_log: the query as typed, who asked, what it found. */
-static int log_search(struct db *db, const struct queued *q)
-{
-	return db_exec(db,
-		       "INSERT INTO search_log (market_id, query, results, user_id, created_at) "
-		       "VALUES ($1, $2, $3, $4, $5)",
-		       DBV(DI(q->e.market_id), DT(q->e.query), DI(q->e.results), DT(q->e.user_id),
-			   DI(q->e.at)),
-		       NULL);
-}
-
 static int store_items(struct db *db, const struct queued *q, int n)
 {
 	bool own = !db_in_tx(db);
@@ -338,14 +395,13 @@ static int store_items(struct db *db, const struct queued *q, int n)
 	int rc = own ? db_begin(db) : DB_OK;
 	if (rc == DB_OK)
 		rc = events_lock(db);
-	for (int i = 0; rc == DB_OK && i < n; i++) {
-		if (q[i].norm)
-			rc = count_search(db, &q[i]);
-		if (q[i].norm && rc == DB_OK)
-			rc = log_search(db, &q[i]);
+	if (rc == DB_OK)
+		rc = count_searches(db, q, n);
+	if (rc == DB_OK)
+		rc = log_searches(db, q, n);
+	for (int i = 0; i < n; i++)
 		if (!q[i].norm || q[i].e.results == 0)
 			evs[ne++] = q[i].e;
-	}
 	if (rc == DB_OK && ne)
 		rc = store(db, evs, ne);
 	if (own) {
