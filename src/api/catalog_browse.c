@@ -8,6 +8,7 @@
 #include "analytics/events.h"
 #include "api/catalog_api.h"
 #include "cache/cache.h"
+#include "cache/flight.h"
 #include "catalog/product.h"
 #include "catalog/recommend.h"
 #include "catalog/search.h"
@@ -156,13 +157,28 @@ static bool serve_cached(struct req *r, const char *cache, const char *key)
 	return true;
 }
 
+/* serve_cached, or after a miss wait for a request already computing the
+ * same key (cache/flight.h) and serve what it stored. False: compute it,
+ * and when *lead, call flight_end after storing it (or failing). */
+static bool serve_cached_once(struct req *r, const char *cache, const char *key, bool *lead)
+{
+	*lead = false;
+	if (serve_cached(r, cache, key))
+		return true;
+	if (strcmp(cache_backend_name(), "none") == 0)
+		return false;
+	*lead = flight_begin(cache, key);
+	return !*lead && serve_cached(r, cache, key);
+}
+
 static void list_products(struct req *r)
 {
 	struct db *db = req_db_read(r);
 	struct listing_query q;
 	struct buf key;
+	bool lead = false;
 	buf_init(&key, 1024);
-	if (!parse_query(r, db, &q, false, &key) || serve_cached(r, "listing", key.p))
+	if (!parse_query(r, db, &q, false, &key) || serve_cached_once(r, "listing", key.p, &lead))
 		goto out;
 	struct listing_item *items;
 	int n = listing_run(db, &r->a, &q, &items);
@@ -179,6 +195,8 @@ static void list_products(struct req *r)
 	reply_end(r, 200);
 	cache_set("listing", key.p, r->out.p, r->out.len, LISTING_TTL);
 out:
+	if (lead)
+		flight_end("listing", key.p);
 	buf_free(&key);
 }
 
@@ -216,6 +234,7 @@ static void search(struct req *r)
 	const char *text = req_query(r, "q");
 	struct listing_query q;
 	struct buf key;
+	bool lead = false;
 	buf_init(&key, 1024);
 	if (!text || !*text || strlen(text) > SEARCH_MAX_LEN) {
 		reply_error(r, MERR_VALIDATION, "q", "'q' is required (1-200 characters)");
@@ -229,7 +248,7 @@ static void search(struct req *r)
 	}
 	buf_printf(&key, "|%s", q.match);
 	int64_t total = 0;
-	if (serve_cached(r, "search", key.p)) {
+	if (serve_cached_once(r, "search", key.p, &lead)) {
 		total = cached_total(r->out.p);
 	} else {
 		struct listing_item *items;
@@ -259,6 +278,8 @@ static void search(struct req *r)
 		analytics_record_search(req_db(r), r->auth.authenticated ? r->auth.sub : NULL,
 					q.market_id, text, total);
 out:
+	if (lead)
+		flight_end("search", key.p);
 	buf_free(&key);
 }
 

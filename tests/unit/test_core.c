@@ -1,8 +1,12 @@
 /* Unit tests of the pure core modules: money, JSON writer and reader,
  * number parsing, cursors, configuration. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cache/flight.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/cursor.h"
@@ -227,6 +231,41 @@ static void times(void)
 	CHECK_INT(time_parse_rfc3339("2026-13-25T10:00:00Z"), -1);
 }
 
+/* Single flight: a second miss of a key being computed waits for the
+ * leader's flight_end and does not lead; other keys are not held up. */
+static atomic_int follower_state; /* 0 waiting to start, 1 in flight_begin, 2 returned */
+static atomic_bool follower_led;
+
+static void *follower(void *arg)
+{
+	(void)arg;
+	atomic_store(&follower_state, 1);
+	atomic_store(&follower_led, flight_begin("search", "q=dress"));
+	atomic_store(&follower_state, 2);
+	return NULL;
+}
+
+static void single_flight(void)
+{
+	CHECK(flight_begin("search", "q=dress"));
+	CHECK(flight_begin("search", "q=linen")); /* another key leads at once */
+	CHECK(flight_begin("listing", "q=dress")); /* so does another cache's */
+	flight_end("search", "q=linen");
+	flight_end("listing", "q=dress");
+	pthread_t t;
+	pthread_create(&t, NULL, follower, NULL);
+	while (atomic_load(&follower_state) == 0)
+		usleep(1000);
+	usleep(100 * 1000);
+	CHECK_INT(atomic_load(&follower_state), 1); /* still waiting for the leader */
+	flight_end("search", "q=dress");
+	pthread_join(t, NULL);
+	CHECK_INT(atomic_load(&follower_state), 2);
+	CHECK(!atomic_load(&follower_led)); /* it reads the cache instead */
+	CHECK(flight_begin("search", "q=dress")); /* the key is free again */
+	flight_end("search", "q=dress");
+}
+
 int main(void)
 {
 	RUN(money_rounding);
@@ -238,5 +277,6 @@ int main(void)
 	RUN(configuration);
 	RUN(json_reader);
 	RUN(times);
+	RUN(single_flight);
 	return t_done();
 }
