@@ -132,7 +132,7 @@ static void ranked(sqlite3 *db, const char *q, char *out, size_t n)
 	CHECK(sqlite3_finalize(st) == SQLITE_OK);
 }
 
-static void rank_by_column_weight_and_rarity(void)
+static void rank_by_column_weight_and_occurrences(void)
 {
 	sqlite3 *db;
 	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
@@ -157,8 +157,8 @@ static void rank_by_column_weight_and_rarity(void)
 	CHECK_STR(got, "4,2,3,5,1");
 	ranked(db, "\"summ\"*", got, sizeof(got));
 	CHECK_STR(got, "3");
-	/* two words: the rarer (linen: 5 of 7 rows hold it, dress: 2) weighs
-	 * more, so "linen" in the name beats "dress" in the name */
+	/* two words: both must match, and both in the name (2) beats one in
+	 * the name and one in the description (5) */
 	ranked(db, "\"dress\"* \"linen\"*", got, sizeof(got));
 	CHECK_STR(got, "2,5");
 	ranked(db, "\"cotton\" \"linen\"", got, sizeof(got));
@@ -177,7 +177,7 @@ int main(void)
 	RUN(duplicate_skus_and_utf8);
 	RUN(ndjson_rows);
 	RUN(slugs_and_stock);
-	RUN(rank_by_column_weight_and_rarity);
+	RUN(rank_by_column_weight_and_occurrences);
 	arena_free(&a);
 	return t_done();
 }
