@@ -168,6 +168,34 @@ static void rank_by_column_weight_and_occurrences(void)
 	sqlite3_close(db);
 }
 
+/* Two words in two rows, each with one word in the name and the other in
+ * the description: the row with the rarer word in its name ranks first,
+ * which only the idf can decide (the rows tie without it, and the tie goes
+ * to the higher rowid, the other row). */
+static void rank_rarer_word_weighs_more(void)
+{
+	sqlite3 *db;
+	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	CHECK(sqlite_rank_register(db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "CREATE VIRTUAL TABLE product_fts USING fts5(name, brand, category, tags, description);"
+			   "INSERT INTO product_fts (rowid, name, description) VALUES "
+			   "(1, 'Silk Scarf', 'with cotton trim'), (2, 'Cotton Scarf', 'with silk trim');",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	for (int i = 3; i <= 20; i++) { /* cotton is common, silk is in rows 1 and 2 only */
+		char sql[160];
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO product_fts (rowid, name, description) VALUES (%d, 'Tee %d', 'cotton')", i, i);
+		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	}
+	char got[128];
+	ranked(db, "\"cotton\" \"silk\"", got, sizeof(got));
+	CHECK_STR(got, "1,2");
+	ranked(db, "\"silk\" \"cotton\"", got, sizeof(got)); /* the order of the words does not matter */
+	CHECK_STR(got, "1,2");
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	arena_init(&a);
@@ -178,6 +206,7 @@ int main(void)
 	RUN(ndjson_rows);
 	RUN(slugs_and_stock);
 	RUN(rank_by_column_weight_and_occurrences);
+	RUN(rank_rarer_word_weighs_more);
 	arena_free(&a);
 	return t_done();
 }
