@@ -16,6 +16,17 @@
 
 /* --- cart --------------------------------------------------------------- */
 
+/* Reply with a loaded cart; the connection goes back first, as rendering
+ * needs none (with a pool of one, every other cart request waits for it). */
+static void reply_loaded_cart(struct req *r, const struct cart *c, const char *user_id)
+{
+	req_db_release(r);
+	struct jw w;
+	reply_begin(r, &w);
+	write_cart(&w, c, user_id);
+	reply_end(r, 200);
+}
+
 /* Reply with user_id's cart in m (priced now). */
 static void reply_cart(struct req *r, const char *user_id, const struct market *m)
 {
@@ -29,11 +40,7 @@ static void reply_cart(struct req *r, const char *user_id, const struct market *
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		goto out;
 	}
-	req_db_release(r);
-	struct jw w;
-	reply_begin(r, &w);
-	write_cart(&w, c, user_id);
-	reply_end(r, 200);
+	reply_loaded_cart(r, c, user_id);
 out:
 	free(c);
 }
@@ -66,13 +73,7 @@ static void cart_add(struct req *r)
 		goto out;
 	}
 	analytics_record(req_db(r), "add_to_cart", r->auth.sub, m->id, pid, NULL);
-	/* the cart came back with the commit: render without holding the
-	 * connection (with a pool of one, every add waits for it) */
-	req_db_release(r);
-	struct jw w;
-	reply_begin(r, &w);
-	write_cart(&w, c, r->auth.sub);
-	reply_end(r, 200);
+	reply_loaded_cart(r, c, r->auth.sub); /* the cart came back with the commit */
 out:
 	free(c);
 }

@@ -8,7 +8,6 @@
 #include "analytics/events.h"
 #include "analytics/metrics.h"
 #include "cache/cache.h"
-#include "catalog/search.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/timeutil.h"

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/log.h"
 #include "core/mem.h"
 #include "core/money.h"
 #include "core/timeutil.h"

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/strconv.h"
+
 void jw_init(struct jw *w, struct buf *b)
 {
 	memset(w, 0, sizeof(*w));
@@ -151,15 +153,8 @@ void jw_str(struct jw *w, const char *s)
  * vfprintf cost more than the rest of the rendering. */
 void jw_int(struct jw *w, int64_t v)
 {
-	char tmp[24];
-	char *e = tmp + sizeof(tmp), *p = e;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
+	char tmp[FMT_I64_MAX + 1];
+	char *e = tmp + sizeof(tmp), *p = fmt_i64(e, v);
 	if (need_comma(w))
 		*--p = ',';
 	buf_add(w->b, p, (size_t)(e - p));

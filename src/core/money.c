@@ -75,46 +75,49 @@ static size_t format_digits(char *out, int64_t amount, bool indian)
 	return no;
 }
 
-void money_format(struct buf *b, int64_t amount, const char *currency)
+/* A formatted amount as its pieces: sign, symbol (or code and a space) and
+ * digits, the last pointing into digits[40]. Returns how many. */
+struct piece {
+	const char *p;
+	size_t n;
+};
+
+static int pieces(int64_t amount, const char *currency, char digits[40], struct piece out[4])
 {
 	const struct currency_fmt *cf = currency_fmt(currency);
-	char out[40];
-	size_t no = format_digits(out, amount, cf && cf->indian);
+	int k = 0;
 	if (amount < 0)
-		buf_addc(b, '-');
+		out[k++] = (struct piece){"-", 1};
 	if (cf) {
-		buf_adds(b, cf->symbol);
+		out[k++] = (struct piece){cf->symbol, strlen(cf->symbol)};
 	} else {
-		buf_adds(b, currency ? currency : "");
-		buf_addc(b, ' ');
+		out[k++] = (struct piece){currency ? currency : "", currency ? strlen(currency) : 0};
+		out[k++] = (struct piece){" ", 1};
 	}
-	buf_add(b, out, no);
+	out[k++] = (struct piece){digits, format_digits(digits, amount, cf && cf->indian)};
+	return k;
 }
 
-/* Appends piece to out (capacity n, so far *len) as far as it fits. */
-static void put(char *out, size_t n, size_t *len, const char *piece, size_t pn)
+void money_format(struct buf *b, int64_t amount, const char *currency)
 {
-	size_t room = n - 1 - *len;
-	if (pn > room)
-		pn = room;
-	memcpy(out + *len, piece, pn);
-	*len += pn;
+	char digits[40];
+	struct piece pc[4];
+	int k = pieces(amount, currency, digits, pc);
+	for (int i = 0; i < k; i++)
+		buf_add(b, pc[i].p, pc[i].n);
 }
 
 char *money_format_to(char *out, size_t n, int64_t amount, const char *currency)
 {
-	const struct currency_fmt *cf = currency_fmt(currency);
 	char digits[40];
-	size_t nd = format_digits(digits, amount, cf && cf->indian), len = 0;
-	if (amount < 0)
-		put(out, n, &len, "-", 1);
-	if (cf) {
-		put(out, n, &len, cf->symbol, strlen(cf->symbol));
-	} else {
-		put(out, n, &len, currency ? currency : "", currency ? strlen(currency) : 0);
-		put(out, n, &len, " ", 1);
+	struct piece pc[4];
+	int k = pieces(amount, currency, digits, pc);
+	size_t len = 0;
+	for (int i = 0; i < k; i++) { /* as much as fits */
+		size_t m = pc[i].n < n - 1 - len ? pc[i].n : n - 1 - len;
+		memcpy(out + len, pc[i].p, m);
+		len += m;
 	}
-	put(out, n, &len, digits, nd);
 	out[len] = '\0';
 	return out;
 }

@@ -74,3 +74,16 @@ bool parse_bool(const char *s, bool *out)
 	}
 	return false;
 }
+
+char *fmt_i64(char *end, int64_t v)
+{
+	char *p = end;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}

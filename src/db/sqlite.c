@@ -276,21 +276,6 @@ static int bind(sqlite3_stmt *st, const struct db_val *p, int n)
 	return SQLITE_OK;
 }
 
-/* v in decimal at the end of out[24]; returns where it starts. */
-static const char *int_text(char out[24], int64_t v, size_t *len)
-{
-	char *e = out + 24, *p = e;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	*len = (size_t)(e - p);
-	return p;
-}
-
 static int sq_query(void *c, const char *sql, const struct db_val *p, int n, struct db_res *res)
 {
 	struct sqlite_conn *sc = c;
@@ -319,12 +304,14 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 		}
 		char **row = res->cells + (size_t)res->nrows * (size_t)ncols;
 		for (int i = 0; i < ncols; i++) {
-			char digits[24];
+			char digits[FMT_I64_MAX];
 			const unsigned char *t;
 			size_t len;
 			if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
 				/* SQLite's own int-to-text goes through a Mem conversion */
-				t = (const unsigned char *)int_text(digits, sqlite3_column_int64(st, i), &len);
+				char *d = fmt_i64(digits + sizeof(digits), sqlite3_column_int64(st, i));
+				t = (const unsigned char *)d;
+				len = (size_t)(digits + sizeof(digits) - d);
 			} else {
 				t = sqlite3_column_text(st, i);
 				len = (size_t)sqlite3_column_bytes(st, i);

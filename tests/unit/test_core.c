@@ -231,6 +231,22 @@ static void times(void)
 	CHECK_INT(time_parse_rfc3339("2026-13-25T10:00:00Z"), -1);
 }
 
+/* The shared integer formatter (JSON writer, SQLite cells) at its edges;
+ * jw_int through it is checked in json_writer. */
+static void integers(void)
+{
+	static const struct {
+		int64_t v;
+		const char *s;
+	} cases[] = {{0, "0"}, {7, "7"}, {-1, "-1"}, {1234567890, "1234567890"},
+		     {INT64_MAX, "9223372036854775807"}, {INT64_MIN, "-9223372036854775808"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char b[FMT_I64_MAX + 1];
+		b[FMT_I64_MAX] = '\0';
+		CHECK_STR(fmt_i64(b + FMT_I64_MAX, cases[i].v), cases[i].s);
+	}
+}
+
 /* Single flight: a second miss of a key being computed waits for the
  * leader's flight_end and does not lead; other keys are not held up. */
 static atomic_int follower_state; /* 0 waiting to start, 1 in flight_begin, 2 returned */
@@ -277,6 +293,7 @@ int main(void)
 	RUN(configuration);
 	RUN(json_reader);
 	RUN(times);
+	RUN(integers);
 	RUN(single_flight);
 	return t_done();
 }
