@@ -278,10 +278,11 @@ int events_lock(struct db *db)
 }
 
 /*
- * The server's own events and search counts wait in a queue that one writer
- * thread stores in batches (each ANALYTICS_FLUSH_MS, or once QUEUE_BATCH are
- * waiting), so a sale or a search does not pay for a write transaction of
- * its own and a batch's counters are summed before they are written.
+ * The server's own events and search counts wait in a queue that is stored
+ * in batches (by a writer thread each ANALYTICS_FLUSH_MS, or by the request
+ * that brings it to QUEUE_BATCH items), so a sale or a search does not pay
+ * for a write transaction of its own and a batch's counters are summed
+ * before they are written.
  * Analytics reads flush this process's queue first; another instance's
  * follow within ANALYTICS_FLUSH_MS. Without the writer (CLI commands), when
  * the queue is full, or inside the caller's transaction, they are stored at
@@ -300,11 +301,21 @@ struct queued {
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t space;  /* items were taken out */
+	pthread_cond_t stored; /* storing went back to false */
 	struct queued *q; /* QUEUE_MAX slots */
 	int n;
 	bool running, stopping;
+	bool storing; /* one batch at a time, so they keep their order */
 	pthread_t thread;
-} queue = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} queue = {.mu = PTHREAD_MUTEX_INITIALIZER,
+	   .cv = PTHREAD_COND_INITIALIZER,
+	   .space = PTHREAD_COND_INITIALIZER,
+	   .stored = PTHREAD_COND_INITIALIZER};
+
+/* Longest a request waits for room in a full queue before storing its item
+ * itself. */
+#define QUEUE_WAIT_MS 2000
 
 /* n searches (zeros of which found nothing) of norm in a market on a day. */
 static int count_search(struct db *db, int64_t day, int64_t market_id, const char *norm, int64_t n,
@@ -318,80 +329,137 @@ static int count_search(struct db *db, int64_t day, int64_t market_id, const cha
 		       DBV(DI(day), DI(market_id), DT(norm), DI(n), DI(zeros)), NULL);
 }
 
+static int64_t day_of(const struct queued *it)
+{
+	return it->e.at - it->e.at % 86400;
+}
+
+/* Order of searches by (market, day, normalised text); others last. */
+static int by_count_key(const void *x, const void *y)
+{
+	const struct queued *a = *(const struct queued *const *)x, *b = *(const struct queued *const *)y;
+	if (!a->norm || !b->norm)
+		return !a->norm - !b->norm;
+	if (a->e.market_id != b->e.market_id)
+		return a->e.market_id < b->e.market_id ? -1 : 1;
+	if (day_of(a) != day_of(b))
+		return day_of(a) < day_of(b) ? -1 : 1;
+	return strcmp(a->norm, b->norm);
+}
+
 /* The batch's searches counted: one upsert per (day, market, text), not per
  * search, since a popular search repeats many times within a batch. */
 static int count_searches(struct db *db, const struct queued *q, int n)
 {
-	bool done[EVENTS_MAX_BATCH] = {0};
+	const struct queued **s = xmalloc(sizeof(*s) * (size_t)(n + 1));
+	for (int i = 0; i < n; i++)
+		s[i] = &q[i];
+	qsort(s, (size_t)n, sizeof(*s), by_count_key);
 	int rc = DB_OK;
-	for (int i = 0; rc == DB_OK && i < n; i++) {
-		if (!q[i].norm || done[i])
-			continue;
-		int64_t day = q[i].e.at - q[i].e.at % 86400, k = 0, zeros = 0;
-		for (int j = i; j < n; j++)
-			if (q[j].norm && !done[j] && q[j].e.market_id == q[i].e.market_id &&
-			    q[j].e.at - q[j].e.at % 86400 == day && strcmp(q[j].norm, q[i].norm) == 0) {
-				done[j] = true;
-				k++;
-				zeros += q[j].e.results == 0;
-			}
-		rc = count_search(db, day, q[i].e.market_id, q[i].norm, k, zeros);
+	for (int i = 0; rc == DB_OK && i < n && s[i]->norm;) {
+		int j = i;
+		int64_t zeros = 0;
+		for (; j < n && s[j]->norm && by_count_key(&s[i], &s[j]) == 0; j++)
+			zeros += s[j]->e.results == 0;
+		rc = count_search(db, day_of(s[i]), s[i]->e.market_id, s[i]->norm, j - i, zeros);
+		i = j;
 	}
+	free(s);
 	return rc;
 }
 
 /* The searches' rows in search_log (the query as typed, who asked, what it
- * found): LOG_ROWS to a statement, so the statement text is one of two. */
+ * found, how many times that second): LOG_ROWS to a statement, so the
+ * statement text is one of two. */
 #define LOG_ROWS 20
-#define LOG_INSERT "INSERT INTO search_log (market_id, query, results, user_id, created_at) VALUES "
-static char log_many[sizeof(LOG_INSERT) + LOG_ROWS * 40];
+#define LOG_COLS 6
+#define LOG_INSERT                                                                                 \
+	"INSERT INTO search_log (market_id, query, results, user_id, created_at, searches) VALUES "
+static char log_many[sizeof(LOG_INSERT) + LOG_ROWS * 48];
 
 static void build_log_many(void)
 {
 	struct buf b;
 	buf_init(&b, sizeof(log_many));
 	buf_adds(&b, LOG_INSERT);
-	for (int j = 0; j < LOG_ROWS; j++)
-		buf_printf(&b, "%s($%d, $%d, $%d, $%d, $%d)", j ? ", " : "", j * 5 + 1, j * 5 + 2, j * 5 + 3,
-			   j * 5 + 4, j * 5 + 5);
+	for (int j = 0; j < LOG_ROWS; j++) {
+		buf_adds(&b, j ? ", (" : "(");
+		for (int c = 1; c <= LOG_COLS; c++)
+			buf_printf(&b, "%s$%d", c > 1 ? ", " : "", j * LOG_COLS + c);
+		buf_addc(&b, ')');
+	}
 	snprintf(log_many, sizeof(log_many), "%s", b.p);
 	buf_free(&b);
 }
 
+static int strcmp_null(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) : (a != NULL) - (b != NULL);
+}
+
+/* Order of searches by what makes a search_log row. */
+static int by_log_row(const void *x, const void *y)
+{
+	const struct event *a = &(*(const struct queued *const *)x)->e;
+	const struct event *b = &(*(const struct queued *const *)y)->e;
+	if (a->market_id != b->market_id)
+		return a->market_id < b->market_id ? -1 : 1;
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
+	if (a->results != b->results)
+		return a->results < b->results ? -1 : 1;
+	int c = strcmp(a->query, b->query);
+	return c ? c : strcmp_null(a->user_id, b->user_id);
+}
+
 static int log_searches(struct db *db, const struct queued *q, int n)
 {
-	static const char one[] = LOG_INSERT "($1, $2, $3, $4, $5)";
+	static const char one[] = LOG_INSERT "($1, $2, $3, $4, $5, $6)";
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, build_log_many);
-	const struct queued *s[EVENTS_MAX_BATCH];
+	const struct queued **s = xmalloc(sizeof(*s) * (size_t)(n + 1));
 	int ns = 0, rc = DB_OK;
 	for (int i = 0; i < n; i++)
 		if (q[i].norm)
 			s[ns++] = &q[i];
-	for (int i = 0; rc == DB_OK && i < ns;) {
-		int k = ns - i >= LOG_ROWS ? LOG_ROWS : 1;
-		struct db_val p[LOG_ROWS * 5];
+	qsort(s, (size_t)ns, sizeof(*s), by_log_row);
+	/* the rows: one per run of equal searches, with its length */
+	int nr = 0;
+	int64_t *count = xmalloc(sizeof(*count) * (size_t)(ns + 1));
+	for (int i = 0; i < ns;) {
+		int j = i + 1;
+		while (j < ns && by_log_row(&s[i], &s[j]) == 0)
+			j++;
+		count[nr] = j - i;
+		s[nr++] = s[i];
+		i = j;
+	}
+	for (int i = 0; rc == DB_OK && i < nr;) {
+		int k = nr - i >= LOG_ROWS ? LOG_ROWS : 1;
+		struct db_val p[LOG_ROWS * LOG_COLS], *v = p;
 		for (int j = 0; j < k; j++) {
 			const struct event *e = &s[i + j]->e;
-			p[j * 5] = DI(e->market_id);
-			p[j * 5 + 1] = DT(e->query);
-			p[j * 5 + 2] = DI(e->results);
-			p[j * 5 + 3] = DT(e->user_id);
-			p[j * 5 + 4] = DI(e->at);
+			*v++ = DI(e->market_id);
+			*v++ = DT(e->query);
+			*v++ = DI(e->results);
+			*v++ = DT(e->user_id);
+			*v++ = DI(e->at);
+			*v++ = DI(count[i + j]);
 		}
-		rc = db_exec(db, k == 1 ? one : log_many, p, k * 5, NULL);
+		rc = db_exec(db, k == 1 ? one : log_many, p, k * LOG_COLS, NULL);
 		i += k;
 	}
+	free(count);
+	free(s);
 	return rc;
 }
 
-/* Store up to EVENTS_MAX_BATCH items in the caller's transaction, or in one
- * of their own when none is open. Returns a db_rc. */
+/* Store n items in the caller's transaction, or in one of their own when
+ * none is open. Returns a db_rc. */
 static int store_items(struct db *db, const struct queued *q, int n)
 {
 	bool own = !db_in_tx(db);
 	struct event evs[EVENTS_MAX_BATCH];
-	int ne = 0;
 	int rc = own ? db_begin(db) : DB_OK;
 	if (rc == DB_OK)
 		rc = events_lock(db);
@@ -399,11 +467,14 @@ static int store_items(struct db *db, const struct queued *q, int n)
 		rc = count_searches(db, q, n);
 	if (rc == DB_OK)
 		rc = log_searches(db, q, n);
-	for (int i = 0; i < n; i++)
-		if (!q[i].norm || q[i].e.results == 0)
-			evs[ne++] = q[i].e;
-	if (rc == DB_OK && ne)
-		rc = store(db, evs, ne);
+	for (int i = 0; rc == DB_OK && i < n;) {
+		int ne = 0;
+		for (; i < n && ne < EVENTS_MAX_BATCH; i++)
+			if (!q[i].norm || q[i].e.results == 0)
+				evs[ne++] = q[i].e;
+		if (ne)
+			rc = store(db, evs, ne);
+	}
 	if (own) {
 		if (rc == DB_OK)
 			rc = db_commit(db);
@@ -412,12 +483,17 @@ static int store_items(struct db *db, const struct queued *q, int n)
 	return rc;
 }
 
-/* Store n queued items, EVENTS_MAX_BATCH to a transaction, and free them. */
+/* Items a writer's transaction holds: searches are counted once per text
+ * in it, and a commit per 100 searches cost more than their rows; yet a
+ * sale's writes wait for it, so it stays short. */
+#define STORE_TX_ITEMS 1000
+
+/* Store n queued items, STORE_TX_ITEMS to a transaction, and free them. */
 static void store_queued(struct db *db, struct queued *q, int n)
 {
-	for (int i = 0; i < n; i += EVENTS_MAX_BATCH) {
-		int k = n - i < EVENTS_MAX_BATCH ? n - i : EVENTS_MAX_BATCH;
-		if (store_items(db, q + i, k) != DB_OK)
+	for (int t = 0; t < n; t += STORE_TX_ITEMS) {
+		int k = n - t < STORE_TX_ITEMS ? n - t : STORE_TX_ITEMS;
+		if (store_items(db, q + t, k) != DB_OK)
 			log_warn("analytics: could not store %d server events", k);
 	}
 	for (int i = 0; i < n; i++) {
@@ -429,16 +505,42 @@ static void store_queued(struct db *db, struct queued *q, int n)
 	}
 }
 
-/* Move the queue's items to *out (as many slots as items, NULL when none);
- * called with queue.mu held. */
+/* Move the queue's items to *out (as many slots as items, NULL when none)
+ * to be stored by the caller, who calls stored() once they are; called
+ * with queue.mu held. */
 static int take_queued(struct queued **out)
 {
+	while (queue.storing)
+		pthread_cond_wait(&queue.stored, &queue.mu);
+	queue.storing = true;
 	int n = queue.n;
 	*out = n ? xmalloc((size_t)n * sizeof(**out)) : NULL;
 	if (n)
 		memcpy(*out, queue.q, (size_t)n * sizeof(**out));
 	queue.n = 0;
+	pthread_cond_broadcast(&queue.space);
 	return n;
+}
+
+static void stored(void)
+{
+	pthread_mutex_lock(&queue.mu);
+	queue.storing = false;
+	pthread_cond_broadcast(&queue.stored);
+	pthread_mutex_unlock(&queue.mu);
+}
+
+/* Store what take_queued took, on db or on a connection of our own. */
+static void store_taken(struct db *db, struct queued *q, int n)
+{
+	if (n > 0) {
+		struct db *own = db ? NULL : db_acquire();
+		store_queued(db ? db : own, q, n);
+		if (own)
+			db_release(own);
+	}
+	free(q);
+	stored();
 }
 
 void events_flush(struct db *db)
@@ -449,8 +551,7 @@ void events_flush(struct db *db)
 	pthread_mutex_lock(&queue.mu);
 	int n = take_queued(&q);
 	pthread_mutex_unlock(&queue.mu);
-	store_queued(db, q, n);
-	free(q);
+	store_taken(db, q, n);
 }
 
 static void *writer(void *arg)
@@ -470,12 +571,7 @@ static void *writer(void *arg)
 		struct queued *q;
 		int n = take_queued(&q);
 		pthread_mutex_unlock(&queue.mu);
-		if (n > 0) {
-			struct db *db = db_acquire();
-			store_queued(db, q, n);
-			db_release(db);
-		}
-		free(q);
+		store_taken(NULL, q, n);
 		if (last)
 			break;
 		pthread_mutex_lock(&queue.mu);
@@ -498,6 +594,7 @@ void events_writer_stop(void)
 	pthread_mutex_lock(&queue.mu);
 	queue.stopping = true;
 	pthread_cond_signal(&queue.cv);
+	pthread_cond_broadcast(&queue.space);
 	pthread_mutex_unlock(&queue.mu);
 	pthread_join(queue.thread, NULL);
 	queue.running = false;
@@ -510,11 +607,24 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* Queue a copy of it; false when there is no writer or the queue is full. */
-static bool enqueue(const struct queued *it)
+/* Queue a copy of it; false when there is no writer or the queue stayed
+ * full for QUEUE_WAIT_MS. A full queue means storing is behind: waiting
+ * for it slows the requests down to its pace, where each storing its own
+ * item would fight it (and each other) for the database's write lock. The
+ * batch it completes is stored on db (outside a transaction), or on a
+ * connection of its own when db is NULL. */
+static bool enqueue(struct db *db, const struct queued *it)
 {
 	bool ok = false;
 	pthread_mutex_lock(&queue.mu);
+	if (queue.running && !queue.stopping && queue.n >= QUEUE_MAX) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += QUEUE_WAIT_MS / 1000;
+		while (queue.running && !queue.stopping && queue.n >= QUEUE_MAX)
+			if (pthread_cond_timedwait(&queue.space, &queue.mu, &until) != 0)
+				break;
+	}
 	if (queue.running && !queue.stopping && queue.n < QUEUE_MAX) {
 		struct queued *q = &queue.q[queue.n++];
 		*q = *it;
@@ -523,11 +633,19 @@ static bool enqueue(const struct queued *it)
 		q->e.query = dup_or_null(it->e.query);
 		q->e.props_json = dup_or_null(it->e.props_json);
 		q->norm = dup_or_null(it->norm);
-		if (queue.n == QUEUE_BATCH)
-			pthread_cond_signal(&queue.cv);
 		ok = true;
 	}
+	/* a full batch is stored by the request that completed it, when no
+	 * batch is being stored: a writer thread falls behind a busy server,
+	 * as it gets no more of the CPU than any one request's thread */
+	struct queued *q = NULL;
+	int n = 0;
+	bool help = ok && queue.n >= QUEUE_BATCH && !queue.storing;
+	if (help)
+		n = take_queued(&q);
 	pthread_mutex_unlock(&queue.mu);
+	if (help)
+		store_taken(db, q, n);
 	return ok;
 }
 
@@ -535,10 +653,14 @@ static bool enqueue(const struct queued *it)
  * it then commits with the caller's writes or not at all). */
 static void record(struct db *db, const struct queued *it)
 {
-	if (!db_in_tx(db) && enqueue(it))
+	if ((!db || !db_in_tx(db)) && enqueue(db, it))
 		return;
-	if (store_items(db, it, 1) != DB_OK)
+	/* a full queue: stored now, on a connection of our own if need be */
+	struct db *own = db ? NULL : db_acquire();
+	if (store_items(db ? db : own, it, 1) != DB_OK)
 		log_warn("analytics: could not store a server %s event", it->e.type);
+	if (own)
+		db_release(own);
 }
 
 void analytics_record(struct db *db, const char *event_type, const char *user_id,

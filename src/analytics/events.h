@@ -75,7 +75,8 @@ void analytics_record_purchase(struct db *db, const char *user_id, int64_t marke
 /**
  * A search the server answered: counted per normalised query and day (the
  * source of top and zero-result searches; clients' search events feed only
- * the event counters), and kept as an event when it found nothing.
+ * the event counters), and kept as an event when it found nothing. db may
+ * be NULL (no transaction): a request then needs no connection to record.
  */
 void analytics_record_search(struct db *db, const char *user_id, int64_t market_id,
 			     const char *query, int64_t results);

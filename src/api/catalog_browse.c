@@ -14,6 +14,7 @@
 #include "catalog/search.h"
 #include "core/cursor.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "integration/client.h"
 #include "integration/personalize.h"
 
@@ -38,8 +39,7 @@ static bool filter_str(struct req *r, const char *name, const char **out)
  * Parse the filters, sort and page shared by listings and search into q,
  * and the cache key describing them into key. Replies 400 on bad input.
  */
-static bool parse_query(struct req *r, struct db *db, struct listing_query *q, bool search,
-			struct buf *key)
+static bool parse_query(struct req *r, struct listing_query *q, bool search, struct buf *key)
 {
 	const char *cat = req_query(r, "category"), *brand = req_query(r, "brand");
 	const char *sort = req_query(r, "sort"), *stock = req_query(r, "in_stock"), *cursor;
@@ -61,11 +61,11 @@ static bool parse_query(struct req *r, struct db *db, struct listing_query *q, b
 		reply_error(r, MERR_VALIDATION, "min_price", "min_price is above max_price");
 		return false;
 	}
-	if (cat && !(q->scope_id = category_id_of(db, cat))) {
+	if (cat && !(q->scope_id = category_id_of(req_db_read(r), cat))) {
 		reply_error(r, MERR_VALIDATION, "category", "unknown category");
 		return false;
 	}
-	if (brand && !(q->brand_id = brand_id_of(db, brand))) {
+	if (brand && !(q->brand_id = brand_id_of(req_db_read(r), brand))) {
 		reply_error(r, MERR_VALIDATION, "brand", "unknown brand");
 		return false;
 	}
@@ -163,6 +163,9 @@ static bool serve_cached(struct req *r, const char *cache, const char *key)
 static bool serve_cached_once(struct req *r, const char *cache, const char *key, bool *lead)
 {
 	*lead = false;
+	/* a hit needs no connection, and a follower must not hold one while
+	 * it waits: misses being computed need every connection there is */
+	req_db_release(r);
 	if (serve_cached(r, cache, key))
 		return true;
 	if (strcmp(cache_backend_name(), "none") == 0)
@@ -173,15 +176,14 @@ static bool serve_cached_once(struct req *r, const char *cache, const char *key,
 
 static void list_products(struct req *r)
 {
-	struct db *db = req_db_read(r);
 	struct listing_query q;
 	struct buf key;
 	bool lead = false;
 	buf_init(&key, 1024);
-	if (!parse_query(r, db, &q, false, &key) || serve_cached_once(r, "listing", key.p, &lead))
+	if (!parse_query(r, &q, false, &key) || serve_cached_once(r, "listing", key.p, &lead))
 		goto out;
 	struct listing_item *items;
-	int n = listing_run(db, &r->a, &q, &items);
+	int n = listing_run(req_db_read(r), &r->a, &q, &items);
 	if (n < 0) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		goto out;
@@ -230,7 +232,6 @@ static int64_t cached_total(const char *body)
 
 static void search(struct req *r)
 {
-	struct db *db = req_db_read(r);
 	const char *text = req_query(r, "q");
 	struct listing_query q;
 	struct buf key;
@@ -240,13 +241,16 @@ static void search(struct req *r)
 		reply_error(r, MERR_VALIDATION, "q", "'q' is required (1-200 characters)");
 		goto out;
 	}
-	if (!parse_query(r, db, &q, true, &key))
+	if (!parse_query(r, &q, true, &key))
 		goto out;
-	if (!(q.match = search_match_query(db, &r->a, text))) {
+	if (!(q.match = search_match_query(db_dialect(), &r->a, text))) {
 		reply_error(r, MERR_VALIDATION, "q", "'q' needs at least one letter or digit");
 		goto out;
 	}
 	buf_printf(&key, "|%s", q.match);
+	/* read before the cache: a set built from the database after this read
+	 * may be newer than the generation it is kept under, never older */
+	int64_t gen = cache_generation("search");
 	int64_t total = 0;
 	if (serve_cached_once(r, "search", key.p, &lead)) {
 		total = cached_total(r->out.p);
@@ -254,7 +258,7 @@ static void search(struct req *r)
 		struct listing_item *items;
 		struct facets f;
 		const struct market *mk = market_by_id(q.market_id);
-		int n = search_run(db, &r->a, &q, mk->currency, &items, &f);
+		int n = search_run(req_db_read(r), &r->a, &q, mk->currency, gen, &items, &f);
 		if (n < 0) {
 			reply_error(r, MERR_INTERNAL, NULL, NULL);
 			goto out;
@@ -274,8 +278,9 @@ static void search(struct req *r)
 	/* the first page is the search; later pages are the same search read
 	 * on. Queued: the count, the search_log row and (none found) the event
 	 * are written in the analytics writer's next batch, not in the reply. */
+	req_db_release(r); /* recording may store a batch on a connection of its own */
 	if (!q.after)
-		analytics_record_search(req_db(r), r->auth.authenticated ? r->auth.sub : NULL,
+		analytics_record_search(NULL, r->auth.authenticated ? r->auth.sub : NULL,
 					q.market_id, text, total);
 out:
 	if (lead)

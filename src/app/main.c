@@ -11,6 +11,7 @@
 #include "app/app.h"
 #include "app/seed.h"
 #include "cache/cache.h"
+#include "catalog/matches.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/strconv.h"
@@ -174,10 +175,12 @@ static int cmd_serve(int argc, char **argv)
 		log_error("CACHE_TYPE=%s: cannot start the cache", cfg.cache_type);
 		goto out;
 	}
+	match_sets_budget((size_t)cfg.search_sets_mb << 20);
 	app_start();
 	rc = server_run();
 	app_stop();
 	cache_shutdown();
+	match_sets_clear();
 out:
 	market_shutdown();
 	db_pool_close();

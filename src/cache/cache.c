@@ -101,6 +101,11 @@ void cache_del(const char *cache, const char *key)
 	backend->del(k);
 }
 
+int64_t cache_generation(const char *cache)
+{
+	return backend ? backend->generation(cache) : -1;
+}
+
 void cache_clear(const char *cache)
 {
 	if (backend)

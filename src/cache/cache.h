@@ -47,6 +47,10 @@ bool cache_get(const char *cache, const char *key, char **val, size_t *len);
 void cache_set(const char *cache, const char *key, const void *val, size_t len, int ttl_s);
 /** Drop one key. */
 void cache_del(const char *cache, const char *key);
+/** The named cache's generation (what cache_clear moves on), or -1 when
+ * caching is off or the backend cannot be reached: derived data kept
+ * beside the cache (search match sets) is then used for one request only. */
+int64_t cache_generation(const char *cache);
 /** Invalidate every entry of a named cache. */
 void cache_clear(const char *cache);
 /** Add one to a counter shared by every instance (rate limits); -1 when the

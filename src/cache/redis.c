@@ -287,7 +287,7 @@ static int64_t rd_generation(const char *name)
 	if (!c)
 		return -1; /* nothing is read or written while down anyway */
 	redisReply *r = redisCommand(c, "GET %sgen:%s", conf.prefix, name);
-	int64_t g = 0;
+	int64_t g = r ? 0 : -1; /* no answer: the generation is unknown */
 	if (r && r->type == REDIS_REPLY_STRING && !parse_i64(r->str, 0, INT64_MAX, &g))
 		g = 0;
 	put(c, r);

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "catalog/matches.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/money.h"
@@ -22,7 +24,7 @@ static const struct {
 	{"l.created_at", false},
 	{"l.price", true},
 	{"l.price", false},
-	{"m.rank", false},
+	{"rank", false}, /* a search's, ordered in memory (search_run) */
 };
 
 /* Price bands for the price facet, per currency (minor units). */
@@ -48,34 +50,12 @@ static int param(struct sqlb *s, struct db_val v)
 	return ++s->n;
 }
 
-/* The WITH clause of a search. The match text is $1 because the driver's
- * fts_match SQL names it so: call first, before any other parameter. */
-static void with_match(struct db *db, struct sqlb *s, const struct listing_query *q)
-{
-	if (q->match) {
-		param(s, DT(q->match));
-		buf_printf(&s->b, "WITH m(id, rank) AS (%s) ", db_conn_dialect(db)->fts_match);
-	}
-}
-
-/*
- * FROM + WHERE over product_market l shared by the page, count and facet
- * queries. A search reads the matches first (CROSS JOIN keeps SQLite from
- * putting the scope's rows outside and re-running the full-text query per
- * row) and looks each one up by primary key.
- */
+/* FROM + WHERE over product_market l of a listing page query. */
 static void from_where(struct sqlb *s, const struct listing_query *q, const char *from)
 {
-	if (from)
-		buf_adds(&s->b, from);
-	else if (q->match)
-		buf_adds(&s->b, " FROM m CROSS JOIN product_market l");
-	else
-		buf_adds(&s->b, " FROM product_market l");
+	buf_adds(&s->b, from ? from : " FROM product_market l");
 	int m = param(s, DI(q->market_id));
 	buf_printf(&s->b, " WHERE l.market_id = $%d AND l.scope_id = $%d", m, param(s, DI(q->scope_id)));
-	if (q->match)
-		buf_adds(&s->b, " AND l.product_id = m.id");
 	if (q->brand_id)
 		buf_printf(&s->b, " AND l.brand_id = $%d", param(s, DI(q->brand_id)));
 	if (q->min_price >= 0)
@@ -153,7 +133,7 @@ const char *listing_like(struct arena *a, const char *value)
 
 /* How a page query reaches product_market's rows. */
 enum page_source {
-	SRC_SCOPE, /* the scope in sort order (or a search's matches) */
+	SRC_SCOPE, /* the scope in sort order */
 	SRC_PROBE, /* only the first LISTING_PROBE_ROWS rows of the scope in sort order */
 	SRC_ATTR,  /* the scope's products with one size or colour (listing_attrs) */
 	SRC_PRICE, /* the scope's rows in the price range (product_market_price), sorted */
@@ -183,11 +163,9 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 	const char *key = sorts[q->sort].key;
 	const char *dir = sorts[q->sort].asc ? "ASC" : "DESC";
 	char cmp = sorts[q->sort].asc ? '>' : '<';
-	/* the inner query finds the page's rows in order (an index walk for a
-	 * listing, a top-N sort of the matches for a search); the outer one
+	/* the inner query finds the page's rows in order (an index walk); the outer one
 	 * reads the columns of those rows only, from their scope 0 rows (the
 	 * same values, and the images) */
-	with_match(db, &s, q);
 	buf_printf(&s.b, ITEM_COLS, "t.k");
 	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
 	if (src == SRC_PROBE) {
@@ -333,7 +311,7 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 		struct listing_item **items)
 {
 	bool priced = q->min_price >= 0 || q->max_price >= 0;
-	if (q->match || (!q->size && !q->color && (by_price(q) || !priced)))
+	if ((!q->size && !q->color && (by_price(q) || !priced)))
 		return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
 	/*
 	 * A size or colour filter, or a price range with a sort not by price.
@@ -512,10 +490,186 @@ static int items_by_ids(struct db *db, struct arena *a, const struct listing_que
 	return k;
 }
 
-int search_run(struct db *db, struct arena *a, const struct listing_query *q, const char *currency,
-	       struct listing_item **items, struct facets *out)
+/* '|s|m|' list has value, ASCII case aside (what LIKE '%|m|%' tested). */
+static bool list_has(const char *list, const char *value)
 {
-	memset(out, 0, sizeof(*out));
+	size_t n = strlen(value);
+	for (const char *p = list; (p = strchr(p, '|')) && p[1]; p++)
+		if (strncasecmp(p + 1, value, n) == 0 && p[1 + n] == '|')
+			return true;
+	return false;
+}
+
+/* The scope's category ids, ascending, or NULL for every category (scope
+ * 0); *n = -1 on a database error. */
+static int64_t *scope_ids(struct db *db, struct arena *a, int64_t scope, int *n)
+{
+	*n = 0;
+	if (!scope)
+		return NULL;
+	struct db_res r;
+	if (db_query(db, &r,
+		     "WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE id = $1 UNION "
+		     "SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) "
+		     "SELECT id FROM sub ORDER BY id",
+		     DBV(DI(scope))) != DB_OK) {
+		*n = -1;
+		return NULL;
+	}
+	int64_t *ids = arena_alloc(a, sizeof(*ids) * (size_t)(r.nrows + 1));
+	for (int i = 0; i < r.nrows; i++)
+		ids[i] = db_int(&r, i, 0);
+	*n = r.nrows;
+	db_res_free(&r);
+	return ids;
+}
+
+static bool has_id(const int64_t *ids, int n, int64_t id)
+{
+	int lo = 0, hi = n;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (ids[mid] == id)
+			return true;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Whether a matched row passes q's filters other than in_stock with both a
+ * size and a colour (which needs the variants: keep_in_stock_pairs). */
+static bool row_passes(const struct listing_query *q, const int64_t *cats, int ncats,
+		       const struct match_row *w)
+{
+	if (q->scope_id && !has_id(cats, ncats, w->category_id))
+		return false;
+	if (q->brand_id && w->brand_id != q->brand_id)
+		return false;
+	if ((q->min_price >= 0 && w->price < q->min_price) ||
+	    (q->max_price >= 0 && w->price > q->max_price))
+		return false;
+	/* the same tests as from_where's on the row (see there) */
+	if (!q->in_stock)
+		return (!q->size || list_has(w->sizes, q->size)) &&
+		       (!q->color || list_has(w->colors, q->color));
+	if (!q->size && !q->color)
+		return w->in_stock;
+	return (!q->size || list_has(w->stock_sizes, q->size)) &&
+	       (!q->color || list_has(w->stock_colors, q->color));
+}
+
+/* in_stock with a size and a colour: keep the rows with one variant of
+ * that size and colour in stock in the market. Returns the new count or -1. */
+static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
+			       const struct match_row **rows, int n)
+{
+	if (!n)
+		return 0;
+	struct buf sql, js;
+	buf_init(&sql, 1024);
+	buf_init(&js, (size_t)n * 24 + 16);
+	buf_addc(&js, '[');
+	for (int i = 0; i < n; i++)
+		buf_printf(&js, "%s[%lld]", i ? "," : "", (long long)rows[i]->id);
+	buf_addc(&js, ']');
+	buf_adds(&sql, "SELECT DISTINCT v.product_id FROM product_variants v JOIN product_prices pp ON "
+		       "pp.variant_id = v.id AND pp.market_id = $2 JOIN inventory i ON i.variant_id = "
+		       "v.id WHERE i.stock - i.reserved > 0 AND LOWER(v.size) = LOWER($3) AND "
+		       "LOWER(v.color) = LOWER($4) AND v.product_id IN (SELECT CAST(value ->> 0 AS "
+		       "BIGINT) FROM ");
+	buf_printf(&sql, db_conn_dialect(db)->json_rows, "$1");
+	buf_adds(&sql, ") ORDER BY 1");
+	struct db_res r;
+	int rc = db_query(db, &r, sql.p, DBV(DT(js.p), DI(q->market_id), DT(q->size), DT(q->color)));
+	buf_free(&sql);
+	buf_free(&js);
+	if (rc != DB_OK)
+		return -1;
+	int64_t *ids = xmalloc(sizeof(*ids) * (size_t)(r.nrows + 1));
+	for (int i = 0; i < r.nrows; i++)
+		ids[i] = db_int(&r, i, 0);
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (has_id(ids, r.nrows, rows[i]->id))
+			rows[k++] = rows[i];
+	free(ids);
+	db_res_free(&r);
+	return k;
+}
+
+/* A matched row's key for sort s (the cursor's and the page's sort_key). */
+static int64_t row_key(const struct match_row *w, enum listing_sort s)
+{
+	switch (s) {
+	case SORT_POPULAR:
+		return w->popularity;
+	case SORT_NEWEST:
+		return w->created_at;
+	case SORT_PRICE_ASC:
+	case SORT_PRICE_DESC:
+		return w->price;
+	case SORT_RELEVANCE:
+		break;
+	}
+	return w->rank;
+}
+
+/* Whether (ka, ia) comes before (kb, ib) in sort s (ties by product id,
+ * the same way round). */
+static bool before(enum listing_sort s, int64_t ka, int64_t ia, int64_t kb, int64_t ib)
+{
+	if (ka != kb)
+		return sorts[s].asc ? ka < kb : ka > kb;
+	return sorts[s].asc ? ia < ib : ia > ib;
+}
+
+/* Facet names of the ids counted: "slug\tname" per id, from table. */
+static void facet_names(struct db *db, struct arena *a, struct facet *f, int *cap,
+			const char *table, const int64_t *ids, const int64_t *counts, int n)
+{
+	if (!n)
+		return;
+	struct buf sql;
+	buf_init(&sql, 1024);
+	/* ids came from the database as integers: inline */
+	buf_printf(&sql, "SELECT id, slug, name FROM %s WHERE id IN (", table);
+	for (int i = 0; i < n; i++)
+		buf_printf(&sql, "%s%lld", i ? ", " : "", (long long)ids[i]);
+	buf_adds(&sql, ")");
+	struct db_res r;
+	int rc = db_query(db, &r, sql.p, DBV0);
+	buf_free(&sql);
+	if (rc != DB_OK)
+		return;
+	for (int j = 0; j < r.nrows; j++)
+		for (int i = 0; i < n; i++)
+			if (ids[i] == db_int(&r, j, 0) && *db_text(&r, j, 1))
+				facet_add(a, f, cap, db_text(&r, j, 1), db_text(&r, j, 2), counts[i]);
+	db_res_free(&r);
+}
+
+/* Count id among the distinct ids seen so far (few: brands, categories). */
+static int count_id(int64_t *ids, int64_t *counts, int n, int max, int64_t id)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id) {
+			counts[i]++;
+			return n;
+		}
+	if (n == max)
+		return n;
+	ids[n] = id;
+	counts[n] = 1;
+	return n + 1;
+}
+
+/* Brand, category, size, colour and price band counts over rows. */
+static void count_facets(struct db *db, struct arena *a, const struct match_row **rows, int n,
+			 const char *currency, struct facets *out)
+{
 	static const char *const names[] = {"brand", "category", "size", "color", "price"};
 	for (int i = 0; i < FACET__COUNT; i++)
 		out->f[i].name = names[i];
@@ -523,51 +677,24 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	for (size_t i = 0; i < sizeof(bands) / sizeof(bands[0]); i++)
 		if (strcmp(bands[i].currency, currency) == 0)
 			bb = bands[i].bounds;
-
-	/*
-	 * One pass over the matches: the SEARCH_FACET_TOP best by relevance,
-	 * with the count of all of them alongside (a window over the same rows,
-	 * not a second full-text pass). The inner query keeps only keys, an
-	 * index-only lookup per match when nothing else is filtered; the facet
-	 * columns are read for the best rows alone. Those rows give the facets
-	 * and, for a first page in relevance order, the page itself.
-	 */
-	struct sqlb s = {.n = 0};
-	buf_init(&s.b, 16384);
-	with_match(db, &s, q);
-	int b0 = param(&s, DI(bb[0])), b1 = param(&s, DI(bb[1])), b2 = param(&s, DI(bb[2])),
-	    b3 = param(&s, DI(bb[3]));
-	buf_printf(&s.b,
-		   "SELECT t.product_id, t.k, t.total, COALESCE(b.slug, ''), COALESCE(b.name, ''), c.slug, "
-		   "c.name, CASE WHEN l.price < $%d THEN 0 WHEN l.price < $%d THEN 1 WHEN l.price < $%d "
-		   "THEN 2 WHEN l.price < $%d THEN 3 ELSE 4 END, l.sizes, l.colors FROM (SELECT "
-		   "l.product_id, l.market_id, l.scope_id, m.rank AS k, COUNT(*) OVER () AS total",
-		   b0, b1, b2, b3);
-	from_where(&s, q, NULL);
-	buf_printf(&s.b,
-		   " ORDER BY m.rank DESC, l.product_id DESC LIMIT %d) t JOIN product_market l ON "
-		   "l.product_id = t.product_id AND l.market_id = t.market_id AND l.scope_id = t.scope_id "
-		   "JOIN categories c ON c.id = l.category_id LEFT JOIN brands b ON b.id = l.brand_id "
-		   "ORDER BY t.k DESC, t.product_id DESC",
-		   SEARCH_FACET_TOP);
-	struct db_res r;
-	int rc = db_query(db, &r, s.b.p, s.p, s.n);
-	buf_free(&s.b);
-	if (rc != DB_OK)
-		return -1;
-	int capb = 0, capc = 0, capp = 0, caps = 0, capk = 0;
+	int capb = 0, capc = 0, capp = 0, caps = 0, capk = 0, nb = 0, nc = 0;
 	int64_t per_band[NBANDS] = {0};
-	out->total = r.nrows ? db_int(&r, 0, 2) : 0;
-	for (int i = 0; i < r.nrows; i++) {
-		facet_add_list(a, &out->f[FACET_SIZE], &caps, db_text(&r, i, 8), 1);
-		facet_add_list(a, &out->f[FACET_COLOR], &capk, db_text(&r, i, 9), 1);
-		if (*db_text(&r, i, 3))
-			facet_add(a, &out->f[FACET_BRAND], &capb, db_text(&r, i, 3), db_text(&r, i, 4), 1);
-		facet_add(a, &out->f[FACET_CATEGORY], &capc, db_text(&r, i, 5), db_text(&r, i, 6), 1);
-		int64_t band = db_int(&r, i, 7);
-		if (band >= 0 && band < NBANDS)
-			per_band[band]++;
+	int64_t *bid = arena_alloc(a, sizeof(int64_t) * (size_t)(4 * n + 4));
+	int64_t *bcnt = bid + n + 1, *cid = bcnt + n + 1, *ccnt = cid + n + 1;
+	for (int i = 0; i < n; i++) {
+		const struct match_row *w = rows[i];
+		facet_add_list(a, &out->f[FACET_SIZE], &caps, w->sizes, 1);
+		facet_add_list(a, &out->f[FACET_COLOR], &capk, w->colors, 1);
+		if (w->brand_id)
+			nb = count_id(bid, bcnt, nb, n, w->brand_id);
+		nc = count_id(cid, ccnt, nc, n, w->category_id);
+		int band = 0;
+		while (band < NBANDS - 1 && w->price >= bb[band])
+			band++;
+		per_band[band]++;
 	}
+	facet_names(db, a, &out->f[FACET_BRAND], &capb, "brands", bid, bcnt, nb);
+	facet_names(db, a, &out->f[FACET_CATEGORY], &capc, "categories", cid, ccnt, nc);
 	/* price bands in ascending order, value "min-max" as the filters take it */
 	for (int i = 0; i < NBANDS; i++) {
 		if (!per_band[i])
@@ -590,25 +717,66 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	for (int k = 0; k < FACET__COUNT; k++)
 		if (k != FACET_PRICE && out->f[k].n > 0)
 			qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
-
-	if (q->sort != SORT_RELEVANCE || q->after) {
-		db_res_free(&r);
-		return listing_run(db, a, q, items);
-	}
-	/* a first page by relevance is the head of the rows above */
-	int n = r.nrows < q->limit + 1 ? r.nrows : (int)q->limit + 1;
-	int64_t ids[128], keys[128];
-	for (int i = 0; i < n; i++) {
-		ids[i] = db_int(&r, i, 0);
-		keys[i] = db_int(&r, i, 1);
-	}
-	db_res_free(&r);
-	return items_by_ids(db, a, q, ids, keys, n, items);
 }
 
-char *search_match_query(struct db *db, struct arena *a, const char *text)
+int search_run(struct db *db, struct arena *a, const struct listing_query *q, const char *currency,
+	       int64_t generation, struct listing_item **items, struct facets *out)
 {
-	const struct db_dialect *d = db_conn_dialect(db);
+	memset(out, 0, sizeof(*out));
+	int ncats;
+	const int64_t *cats = scope_ids(db, a, q->scope_id, &ncats);
+	if (ncats < 0)
+		return -1;
+	const struct match_set *set = match_set_get(db, q->market_id, q->match, generation);
+	if (!set)
+		return -1;
+	/* the matches that pass the filters, still best first */
+	const struct match_row **rows = xmalloc(sizeof(*rows) * (size_t)(set->n + 1));
+	int n = 0;
+	for (int i = 0; i < set->n; i++)
+		if (row_passes(q, cats, ncats, &set->rows[i]))
+			rows[n++] = &set->rows[i];
+	if (q->in_stock && q->size && q->color)
+		n = keep_in_stock_pairs(db, q, rows, n);
+	if (n < 0)
+		goto fail;
+	out->total = n;
+	count_facets(db, a, rows, n < SEARCH_FACET_TOP ? n : SEARCH_FACET_TOP, currency, out);
+
+	/* the page: the first limit + 1 rows after the cursor in q's order,
+	 * kept in order as they are found (rows arrive by relevance) */
+	int want = (int)q->limit + 1, k = 0;
+	const struct match_row **page = arena_alloc(a, sizeof(*page) * (size_t)(want + 1));
+	int64_t *keys = arena_alloc(a, sizeof(int64_t) * (size_t)(want + 1));
+	for (int i = 0; i < n; i++) {
+		int64_t key = row_key(rows[i], q->sort);
+		if (q->after && !before(q->sort, q->after_key, q->after_id, key, rows[i]->id))
+			continue;
+		if (k == want && !before(q->sort, key, rows[i]->id, keys[k - 1], page[k - 1]->id))
+			continue;
+		int at = k < want ? k++ : want - 1;
+		while (at > 0 && before(q->sort, key, rows[i]->id, keys[at - 1], page[at - 1]->id)) {
+			page[at] = page[at - 1];
+			keys[at] = keys[at - 1];
+			at--;
+		}
+		page[at] = rows[i];
+		keys[at] = key;
+	}
+	int64_t *ids = arena_alloc(a, sizeof(int64_t) * (size_t)(k + 1));
+	for (int i = 0; i < k; i++)
+		ids[i] = page[i]->id;
+	free(rows);
+	match_set_release(set);
+	return items_by_ids(db, a, q, ids, keys, k, items);
+fail:
+	free(rows);
+	match_set_release(set);
+	return -1;
+}
+
+char *search_match_query(const struct db_dialect *d, struct arena *a, const char *text)
+{
 	struct buf b;
 	buf_init(&b, 4096);
 	int terms = 0;

@@ -12,6 +12,7 @@
 #include "core/error.h"
 
 struct db;
+struct db_dialect;
 
 enum listing_sort { SORT_POPULAR, SORT_NEWEST, SORT_PRICE_ASC, SORT_PRICE_DESC, SORT_RELEVANCE };
 
@@ -84,10 +85,11 @@ const char *listing_like(struct arena *a, const char *value);
  * items in *items, the count returned, -1 on error), the total of
  * everything it matches (ignoring paging) and facet counts over its
  * SEARCH_FACET_TOP best matches by relevance: with fewer matches than that,
- * over all of them. Facets ignore the page and the sort.
+ * over all of them. Facets ignore the page and the sort. The matches come
+ * from a match set (matches.h) kept under generation (< 0: keep none).
  */
 int search_run(struct db *db, struct arena *a, const struct listing_query *q, const char *currency,
-	       struct listing_item **items, struct facets *out);
+	       int64_t generation, struct listing_item **items, struct facets *out);
 
 /**
  * Turn user text into the engine's full-text syntax: lower-cased words of
@@ -95,7 +97,7 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
  * `"summ"* "dress"*` on SQLite, `summ:* & dress:*` on PostgreSQL). NULL
  * when the text has no word.
  */
-char *search_match_query(struct db *db, struct arena *a, const char *text);
+char *search_match_query(const struct db_dialect *d, struct arena *a, const char *text);
 
 
 #endif

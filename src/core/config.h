@@ -19,6 +19,7 @@ struct config {
 	int64_t redis_timeout_ms;
 	char *cache_type;
 	int64_t cache_max_mb;
+	int64_t search_sets_mb;
 	char *stripe_secret_key;
 	char *stripe_publishable_key;
 	char *stripe_webhook_secret;

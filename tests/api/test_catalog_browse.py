@@ -194,6 +194,35 @@ def test_search_cache_invalidated_by_write(s):
     assert expect(s.get(url), 200)["total"] == 0
 
 
+def test_search_filters_see_a_write_at_once(s):
+    """Every filter and sort of one text is worked out from that text's
+    match set: a write must reach the next search of the text whatever its
+    filters, including ones never asked before (no cached page to clear)."""
+    mid, tok = make_merchant(s)
+    word = "zk" + uniq("w").split("-")[1][:6]
+    v = [{"sku": uniq("S"), "size": "M", "color": "red", "stock": 5, "prices": {"US": 1500}}]
+    p = create(s, tok, mid, name="%s Wrap" % word.capitalize(), category="tops", variants=v)
+    base = "/api/catalog/search?market=US&q=" + word
+    assert expect(s.get(base), 200)["total"] == 1  # builds the text's match set
+    assert expect(s.get(base + "&category=dresses"), 200)["total"] == 0
+    expect(s.put("/api/catalog/products/%d" % p["id"], {"category": "dresses"}, token=tok), 200)
+    assert [x["id"] for x in expect(s.get(base + "&category=dresses&sort=newest"), 200)["data"]] == [p["id"]]
+    assert expect(s.get(base + "&category=tops&sort=newest"), 200)["total"] == 0
+    expect(s.put("/api/inventory/%d" % p["variants"][0]["id"], {"stock": 0}, token=tok), 200)
+    assert expect(s.get(base + "&in_stock=true&size=M"), 200)["total"] == 0
+    assert expect(s.get(base + "&size=m&color=RED"), 200)["total"] == 1
+
+
+def test_search_log_counts_every_search(s):
+    """Identical searches may share a search_log row (same second, text,
+    result count and user); its count says how many there were."""
+    word = "qqlg" + uniq("n").split("-")[1]
+    for _ in range(5):
+        expect(s.get("/api/catalog/search?market=US&q=" + word, user="shopper-7"), 200)
+    sql = "SELECT SUM(searches) FROM search_log WHERE query = '%s' AND user_id = 'shopper-7'" % word
+    assert wait_for(lambda: (lambda r: r if r and r[0][0] == "5" else None)(s.db.sql(sql)), timeout=10)
+
+
 def test_named_caches_count_hits_and_misses(s):
     mid, tok = make_merchant(s)
     p = create(s, tok, mid)
