@@ -4,6 +4,7 @@
 #define MANDI_T_H
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int t_failed_checks, t_passed, t_failed;
 static const char *t_current;
@@ -63,6 +64,17 @@ __attribute__((unused)) static const char *fake_getenv(const char *name)
 		if (strcmp(p[0], name) == 0)
 			return p[1];
 	return NULL;
+}
+
+/* Remove a scratch SQLite database with its WAL and shared-memory files. */
+__attribute__((unused)) static void t_remove_sqlite(const char *path)
+{
+	static const char *const ext[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
+		unlink(p);
+	}
 }
 
 #endif

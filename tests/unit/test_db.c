@@ -52,16 +52,6 @@ static void test_stmt_cache_budget(void)
 	CHECK(unlimited > 4 * limited);
 }
 
-static void remove_db(void)
-{
-	static const char *const ext[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		char p[80];
-		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
-		unlink(p);
-	}
-}
-
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/mandi-unit-db-%d.db", (int)getpid());
@@ -70,6 +60,6 @@ int main(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 1);
 	sqlite3_initialize();
 	RUN(test_stmt_cache_budget);
-	remove_db();
+	t_remove_sqlite(path);
 	return t_done();
 }

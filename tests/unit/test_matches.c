@@ -118,21 +118,11 @@ static void match_sets_kept_and_rebuilt(void)
 	db_pool_close();
 }
 
-static void remove_db(void)
-{
-	static const char *const ext[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		char p[80];
-		snprintf(p, sizeof(p), "%s%s", path, ext[i]);
-		unlink(p);
-	}
-}
-
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/mandi-unit-matches-%d.db", (int)getpid());
-	remove_db();
+	t_remove_sqlite(path);
 	RUN(match_sets_kept_and_rebuilt);
-	remove_db();
+	t_remove_sqlite(path);
 	return t_done();
 }
