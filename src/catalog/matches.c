@@ -32,6 +32,13 @@ static struct entry *buckets[NBUCKETS];
 static struct entry *newest, *oldest; /* ready sets, most recently used first */
 static size_t budget, held;
 
+/* Builds at once: each holds its whole result in memory for a moment, and
+ * a burst of new texts (a cold cache) would otherwise build one per
+ * request thread, for no more throughput on a few cores. */
+#define BUILDS_MAX 4
+static int building;
+static pthread_cond_t build_slot = PTHREAD_COND_INITIALIZER;
+
 void match_sets_budget(size_t bytes)
 {
 	pthread_mutex_lock(&mu);
@@ -166,10 +173,19 @@ static struct entry *entry_new(int64_t market_id, const char *match, int64_t gen
 
 static bool build_sorted(struct db *db, struct entry *e)
 {
-	if (!build(db, e))
-		return false;
-	qsort(e->rows, (size_t)e->set.n, sizeof(*e->rows), by_rank);
-	return true;
+	pthread_mutex_lock(&mu);
+	while (building >= BUILDS_MAX)
+		pthread_cond_wait(&build_slot, &mu);
+	building++;
+	pthread_mutex_unlock(&mu);
+	bool ok = build(db, e);
+	if (ok)
+		qsort(e->rows, (size_t)e->set.n, sizeof(*e->rows), by_rank);
+	pthread_mutex_lock(&mu);
+	building--;
+	pthread_cond_signal(&build_slot);
+	pthread_mutex_unlock(&mu);
+	return ok;
 }
 
 const struct match_set *match_set_get(struct db *db, int64_t market_id, const char *match,
