@@ -248,9 +248,6 @@ static void search(struct req *r)
 		goto out;
 	}
 	buf_printf(&key, "|%s", q.match);
-	/* read before the cache: a set built from the database after this read
-	 * may be newer than the generation it is kept under, never older */
-	int64_t gen = cache_generation("search");
 	int64_t total = 0;
 	if (serve_cached_once(r, "search", key.p, &lead)) {
 		total = cached_total(r->out.p);
@@ -258,6 +255,9 @@ static void search(struct req *r)
 		struct listing_item *items;
 		struct facets f;
 		const struct market *mk = market_by_id(q.market_id);
+		/* read before the database: a set built after this read may be
+		 * newer than the generation it is kept under, never older */
+		int64_t gen = cache_generation("search");
 		int n = search_run(req_db_read(r), &r->a, &q, mk->currency, gen, &items, &f);
 		if (n < 0) {
 			reply_error(r, MERR_INTERNAL, NULL, NULL);

@@ -439,24 +439,6 @@ bool product_reindex(struct db *db, int64_t id)
 	return true;
 }
 
-/* "[[1],[2],…]": ids as the JSON rows the dialect's json_rows reads. */
-static void json_ids(struct buf *b, const int64_t *ids, int n)
-{
-	buf_reset(b);
-	buf_addc(b, '[');
-	for (int i = 0; i < n; i++)
-		buf_printf(b, "%s[%lld]", i ? "," : "", (long long)ids[i]);
-	buf_addc(b, ']');
-}
-
-/* " IN (…)": the ids of the JSON rows in parameter $1. */
-static void ids_param(struct buf *b, const struct db_dialect *d)
-{
-	buf_adds(b, " IN (SELECT CAST(value ->> 0 AS BIGINT) FROM ");
-	buf_printf(b, d->json_rows, "$1");
-	buf_addc(b, ')');
-}
-
 /*
  * A constant number of statements per chunk of products whatever its size:
  * the ids travel as one JSON parameter, so the statement text (and its
@@ -475,20 +457,20 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
 	buf_init(&sql, 8192);
 	buf_init(&cond, 256);
 	buf_adds(&cond, " AND p.id");
-	ids_param(&cond, d);
+	db_ids_in(&cond, d);
 	int64_t *active = xmalloc(sizeof(int64_t) * CHUNK), *gone = xmalloc(sizeof(int64_t) * CHUNK);
 	for (int off = 0; ok && off < n; off += CHUNK) {
 		int k = n - off < CHUNK ? n - off : CHUNK;
-		json_ids(&js, ids + off, k);
+		db_json_ids(&js, ids + off, k);
 		const char *jp = js.p;
 		if (!fresh) {
 			buf_reset(&sql);
 			buf_adds(&sql, "DELETE FROM product_market WHERE product_id");
-			ids_param(&sql, d);
+			db_ids_in(&sql, d);
 			ok = db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 			buf_reset(&sql);
 			buf_adds(&sql, "DELETE FROM listing_attrs WHERE product_id");
-			ids_param(&sql, d);
+			db_ids_in(&sql, d);
 			ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 		}
 		buf_reset(&sql);
@@ -514,13 +496,13 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
 		}
 		db_res_free(&r);
 		if (na) {
-			json_ids(&js, active, na);
+			db_json_ids(&js, active, na);
 			jp = js.p;
 			for (int j = fresh && d->fts_index_many[1]; ok && j < 2 && d->fts_index_many[j]; j++)
 				ok = db_exec(db, d->fts_index_many[j], DBV(DT(jp)), NULL) == DB_OK;
 		}
 		if (ok && ng) {
-			json_ids(&js, gone, ng);
+			db_json_ids(&js, gone, ng);
 			jp = js.p;
 			ok = db_exec(db, d->fts_delete_many, DBV(DT(jp)), NULL) == DB_OK;
 		}

@@ -244,25 +244,41 @@ static const char *attr_value(struct arena *a, char kind, const char *value)
 	return out;
 }
 
-/* The scope's category ids ("1, 7, 8"; every category for scope 0), or NULL. */
-static const char *scope_categories(struct db *db, struct arena *a, int64_t scope)
+/* The category ids of a scope (the category and its sub-categories; every
+ * category for scope 0), ascending, in arena a; *n = -1 on a database error. */
+static int64_t *category_ids(struct db *db, struct arena *a, int64_t scope, int *n)
 {
 	struct db_res r;
 	int rc = scope ? db_query(db, &r,
 				  "WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE id = $1 UNION "
 				  "SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) "
-				  "SELECT id FROM sub",
+				  "SELECT id FROM sub ORDER BY id",
 				  DBV(DI(scope)))
-		       : db_query(db, &r, "SELECT id FROM categories", DBV0);
+		       : db_query(db, &r, "SELECT id FROM categories ORDER BY id", DBV0);
+	*n = -1;
 	if (rc != DB_OK)
+		return NULL;
+	int64_t *ids = arena_alloc(a, sizeof(*ids) * (size_t)(r.nrows + 1));
+	for (int i = 0; i < r.nrows; i++)
+		ids[i] = db_int(&r, i, 0);
+	*n = r.nrows;
+	db_res_free(&r);
+	return ids;
+}
+
+/* The scope's category ids as SQL ("1, 7, 8"), or NULL when it has none or
+ * on an error. */
+static const char *scope_categories(struct db *db, struct arena *a, int64_t scope)
+{
+	int n;
+	const int64_t *ids = category_ids(db, a, scope, &n);
+	if (n <= 0)
 		return NULL;
 	struct buf b;
 	buf_init(&b, 64 * 1024);
-	int n = r.nrows;
 	for (int i = 0; i < n; i++)
-		buf_printf(&b, "%s%lld", i ? ", " : "", (long long)db_int(&r, i, 0));
-	db_res_free(&r);
-	const char *out = n ? arena_strdup(a, b.p) : NULL;
+		buf_printf(&b, "%s%lld", i ? ", " : "", (long long)ids[i]);
+	const char *out = arena_strdup(a, b.p);
 	buf_free(&b);
 	return out;
 }
@@ -500,30 +516,6 @@ static bool list_has(const char *list, const char *value)
 	return false;
 }
 
-/* The scope's category ids, ascending, or NULL for every category (scope
- * 0); *n = -1 on a database error. */
-static int64_t *scope_ids(struct db *db, struct arena *a, int64_t scope, int *n)
-{
-	*n = 0;
-	if (!scope)
-		return NULL;
-	struct db_res r;
-	if (db_query(db, &r,
-		     "WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE id = $1 UNION "
-		     "SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) "
-		     "SELECT id FROM sub ORDER BY id",
-		     DBV(DI(scope))) != DB_OK) {
-		*n = -1;
-		return NULL;
-	}
-	int64_t *ids = arena_alloc(a, sizeof(*ids) * (size_t)(r.nrows + 1));
-	for (int i = 0; i < r.nrows; i++)
-		ids[i] = db_int(&r, i, 0);
-	*n = r.nrows;
-	db_res_free(&r);
-	return ids;
-}
-
 static bool has_id(const int64_t *ids, int n, int64_t id)
 {
 	int lo = 0, hi = n;
@@ -571,24 +563,25 @@ static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
 	struct buf sql, js;
 	buf_init(&sql, 1024);
 	buf_init(&js, (size_t)n * 24 + 16);
-	buf_addc(&js, '[');
+	int64_t *ids = xmalloc(sizeof(*ids) * (size_t)n);
 	for (int i = 0; i < n; i++)
-		buf_printf(&js, "%s[%lld]", i ? "," : "", (long long)rows[i]->id);
-	buf_addc(&js, ']');
+		ids[i] = rows[i]->id;
+	db_json_ids(&js, ids, n);
 	buf_adds(&sql, "SELECT DISTINCT v.product_id FROM product_variants v JOIN product_prices pp ON "
 		       "pp.variant_id = v.id AND pp.market_id = $2 JOIN inventory i ON i.variant_id = "
 		       "v.id WHERE i.stock - i.reserved > 0 AND LOWER(v.size) = LOWER($3) AND "
-		       "LOWER(v.color) = LOWER($4) AND v.product_id IN (SELECT CAST(value ->> 0 AS "
-		       "BIGINT) FROM ");
-	buf_printf(&sql, db_conn_dialect(db)->json_rows, "$1");
-	buf_adds(&sql, ") ORDER BY 1");
+		       "LOWER(v.color) = LOWER($4) AND v.product_id");
+	db_ids_in(&sql, db_conn_dialect(db));
+	buf_adds(&sql, " ORDER BY 1");
 	struct db_res r;
 	int rc = db_query(db, &r, sql.p, DBV(DT(js.p), DI(q->market_id), DT(q->size), DT(q->color)));
 	buf_free(&sql);
 	buf_free(&js);
-	if (rc != DB_OK)
+	if (rc != DB_OK) {
+		free(ids);
 		return -1;
-	int64_t *ids = xmalloc(sizeof(*ids) * (size_t)(r.nrows + 1));
+	}
+	/* the products found, fewer than those asked about */
 	for (int i = 0; i < r.nrows; i++)
 		ids[i] = db_int(&r, i, 0);
 	int k = 0;
@@ -723,8 +716,8 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	       int64_t generation, struct listing_item **items, struct facets *out)
 {
 	memset(out, 0, sizeof(*out));
-	int ncats;
-	const int64_t *cats = scope_ids(db, a, q->scope_id, &ncats);
+	int ncats = 0; /* scope 0: every category, not tested */
+	const int64_t *cats = q->scope_id ? category_ids(db, a, q->scope_id, &ncats) : NULL;
 	if (ncats < 0)
 		return -1;
 	const struct match_set *set = match_set_get(db, q->market_id, q->match, generation);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/strconv.h"
@@ -421,4 +422,20 @@ int db_migrate(struct db *db)
 fail:
 	db_rollback(db);
 	return -1;
+}
+
+void db_json_ids(struct buf *b, const int64_t *ids, int n)
+{
+	buf_reset(b);
+	buf_addc(b, '[');
+	for (int i = 0; i < n; i++)
+		buf_printf(b, "%s[%lld]", i ? "," : "", (long long)ids[i]);
+	buf_addc(b, ']');
+}
+
+void db_ids_in(struct buf *b, const struct db_dialect *d)
+{
+	buf_adds(b, " IN (SELECT CAST(value ->> 0 AS BIGINT) FROM ");
+	buf_printf(b, d->json_rows, "$1");
+	buf_addc(b, ')');
 }

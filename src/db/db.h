@@ -166,6 +166,12 @@ const struct db_dialect *db_conn_dialect(struct db *db);
 char *db_explain(struct db *db, const char *sql);
 
 void db_res_free(struct db_res *res);
+struct buf;
+/** b = "[[1],[2],…]": ids as the JSON rows the dialect's json_rows reads, so
+ * any number of them travel as one text parameter. */
+void db_json_ids(struct buf *b, const int64_t *ids, int n);
+/** Append " IN (…)": the ids db_json_ids put in parameter $1. */
+void db_ids_in(struct buf *b, const struct db_dialect *d);
 /** Cell text, NULL for SQL NULL or out of range. */
 const char *db_text(const struct db_res *res, int row, int col);
 /** Cell as int64 (0 for NULL). */
