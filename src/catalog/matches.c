@@ -20,7 +20,7 @@ struct entry {
 	int64_t market_id, generation, expires_us;
 	size_t bytes;
 	int refs;               /* the store's own (while kept) + each caller's */
-	bool kept, building, failed;
+	bool building;
 	char match[];
 };
 
@@ -101,7 +101,6 @@ static void unkeep(struct entry *e)
 		lru_unlink(e);
 		held -= e->bytes;
 	}
-	e->kept = false;
 	drop_ref(e);
 }
 
@@ -234,7 +233,7 @@ const struct match_set *match_set_get(struct db *db, int64_t market_id, const ch
 	/* nobody has it: build it here, visible to others as building */
 	struct entry *e = entry_new(market_id, match, generation);
 	e->refs = 2; /* the store's and this caller's */
-	e->kept = e->building = true;
+	e->building = true;
 	e->next = buckets[b];
 	buckets[b] = e;
 	pthread_mutex_unlock(&mu);
