@@ -176,6 +176,8 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	match_sets_budget((size_t)cfg.search_sets_mb << 20);
+	/* now, not at the first tick: a long job may hold the tick (jobs.c) */
+	match_columns_warm_all(cache_generation("search"));
 	app_start();
 	rc = server_run();
 	app_stop();

@@ -5,16 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/strmap.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "market/market.h"
+
+/* A market's columns: its scope-0 product_market rows, by product id. */
+struct columns {
+	struct listing_row *rows;
+	char *text;             /* their strings, each distinct one once */
+	struct columns *next;
+	int64_t market_id, generation, expires_us;
+	size_t bytes;
+	int n, refs;            /* the store's (while listed) + each user's */
+	bool building;
+	bool too_big;           /* over the budget: rows freed, sets look rows up */
+};
 
 /* A kept (or building) set: one block for the struct and its key. */
 struct entry {
 	struct match_set set;
 	struct match_row *rows;
-	char *text;             /* the rows' strings, end to end */
+	struct columns *cols;   /* the columns its rows point into (a reference) */
+	struct listing_row *own; /* or rows looked up for it alone, with */
+	char *text;             /* their strings */
 	struct entry *next;     /* hash chain */
 	struct entry *newer, *older;
 	int64_t market_id, generation, expires_us;
@@ -30,6 +47,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t built = PTHREAD_COND_INITIALIZER;
 static struct entry *buckets[NBUCKETS];
 static struct entry *newest, *oldest; /* ready sets, most recently used first */
+static struct columns *markets;       /* at most one per market */
 static size_t budget, held;
 
 /* Builds at once: each holds its whole result in memory for a moment, and
@@ -54,8 +72,19 @@ static unsigned bucket(int64_t market_id, const char *match)
 	return h % NBUCKETS;
 }
 
+static void columns_drop(struct columns *c)
+{
+	if (c && --c->refs == 0) {
+		free(c->rows);
+		free(c->text);
+		free(c);
+	}
+}
+
 static void entry_free(struct entry *e)
 {
+	columns_drop(e->cols);
+	free(e->own);
 	free(e->text);
 	free(e->rows);
 	free(e);
@@ -104,50 +133,368 @@ static void unkeep(struct entry *e)
 	drop_ref(e);
 }
 
-/* Rows of the set from the database; false on an error. The result is
- * copied out compactly (its cells hold every number as text too), so a
- * kept set costs about half the memory. */
-static bool build(struct db *db, struct entry *e)
+/* Take c out of the store with the kept sets built on it: they would keep
+ * its memory, outside the budget, for nothing. */
+static void columns_unkeep(struct columns *c)
+{
+	struct columns **p = &markets;
+	while (*p != c)
+		p = &(*p)->next;
+	*p = c->next;
+	c->next = NULL;
+	for (struct entry *e = oldest, *newer; e; e = newer) {
+		newer = e->newer;
+		if (e->cols == c)
+			unkeep(e);
+	}
+	if (!c->building && !c->too_big)
+		held -= c->bytes;
+	columns_drop(c);
+}
+
+/* Whether c is still the store's. */
+static bool columns_listed(const struct columns *c)
+{
+	for (const struct columns *k = markets; k; k = k->next)
+		if (k == c)
+			return true;
+	return false;
+}
+
+/* The distinct strings of rows being read (a catalog has few size and
+ * colour lists): while reading, a row's string fields hold offsets into
+ * the text strings_end then allocates. */
+struct strings {
+	struct arena a;
+	struct strmap seen;
+	size_t len;
+};
+
+/* Fill rows[] from r's rows (product id, price, popularity, created_at,
+ * brand id or 0, category id, in_stock, sizes, colors, stock_sizes,
+ * stock_colors). */
+static void take_rows(const struct db_res *r, struct listing_row *rows, struct strings *st)
+{
+	for (int i = 0; i < r->nrows; i++) {
+		struct listing_row *w = &rows[i];
+		w->id = db_int(r, i, 0);
+		w->price = db_int(r, i, 1);
+		w->popularity = db_int(r, i, 2);
+		w->created_at = db_int(r, i, 3);
+		w->brand_id = db_int(r, i, 4);
+		w->category_id = db_int(r, i, 5);
+		w->in_stock = db_int(r, i, 6) != 0;
+		const char **str[] = {&w->sizes, &w->colors, &w->stock_sizes, &w->stock_colors};
+		for (int c = 0; c < 4; c++) {
+			const char *v = db_text(r, i, 7 + c);
+			int64_t at = strmap_get(&st->seen, v, -1);
+			if (at < 0) {
+				bool found;
+				at = (int64_t)st->len;
+				*strmap_slot(&st->a, &st->seen, arena_strdup(&st->a, v), &found) = at;
+				st->len += strlen(v) + 1;
+			}
+			*str[c] = (const char *)(uintptr_t)at;
+		}
+	}
+}
+
+/* The strings of rows[0..n) into one block (*text); returns its bytes. */
+static size_t strings_end(struct strings *st, struct listing_row *rows, int n, char **text)
+{
+	char *t = xmalloc(st->len + 1);
+	for (size_t k = 0; k < st->seen.cap; k++)
+		if (st->seen.keys[k])
+			memcpy(t + st->seen.vals[k], st->seen.keys[k], strlen(st->seen.keys[k]) + 1);
+	for (int i = 0; i < n; i++) {
+		const char **str[] = {&rows[i].sizes, &rows[i].colors, &rows[i].stock_sizes,
+				      &rows[i].stock_colors};
+		for (int c = 0; c < 4; c++)
+			*str[c] = t + (uintptr_t)*str[c];
+	}
+	arena_free(&st->a);
+	*text = t;
+	return st->len;
+}
+
+#define ROW_COLUMNS                                                                         \
+	"l.product_id, l.price, l.popularity, l.created_at, COALESCE(l.brand_id, 0), "      \
+	"l.category_id, l.in_stock, l.sizes, l.colors, l.stock_sizes, l.stock_colors"
+
+/* Rows per part of a market's columns read: the whole market's text cells
+ * at once (12 MB for 70k rows) would sit beside the columns themselves. */
+#define COLUMNS_CHUNK 4096
+
+struct columns_read {
+	struct columns *c;
+	struct strings st;
+	int cap;
+};
+
+static void take_part(const struct db_res *part, void *ctx)
+{
+	struct columns_read *rd = ctx;
+	struct columns *c = rd->c;
+	if (c->n + part->nrows > rd->cap) {
+		rd->cap = rd->cap ? rd->cap * 2 : COLUMNS_CHUNK;
+		while (c->n + part->nrows > rd->cap)
+			rd->cap *= 2;
+		c->rows = xrealloc(c->rows, sizeof(*c->rows) * (size_t)rd->cap);
+	}
+	take_rows(part, c->rows + c->n, &rd->st);
+	c->n += part->nrows;
+}
+
+static int by_id(const void *x, const void *y)
+{
+	const struct listing_row *a = x, *b = y;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* A market's columns from the database, by product id; false on an error.
+ * One pass over the table ("+" keeps SQLite off the listing indexes, whose
+ * order would cost a table lookup per row). */
+static bool read_columns(struct db *db, struct columns *c)
+{
+	struct columns_read rd = {.c = c};
+	arena_init(&rd.st.a);
+	if (db_query_each(db,
+			  "SELECT " ROW_COLUMNS " FROM product_market l WHERE +l.market_id = $1 AND "
+			  "+l.scope_id = 0",
+			  DBV(DI(c->market_id)), COLUMNS_CHUNK, take_part, &rd) != DB_OK) {
+		arena_free(&rd.st.a);
+		free(c->rows);
+		c->rows = NULL;
+		c->n = 0;
+		return false;
+	}
+	c->rows = xrealloc(c->rows, sizeof(*c->rows) * (size_t)(c->n + 1));
+	c->bytes = sizeof(*c) + sizeof(*c->rows) * (size_t)c->n + strings_end(&rd.st, c->rows, c->n, &c->text);
+	/* table order is nearly id order: sort only if not */
+	for (int i = 1; i < c->n; i++)
+		if (c->rows[i - 1].id > c->rows[i].id) {
+			qsort(c->rows, (size_t)c->n, sizeof(*c->rows), by_id);
+			break;
+		}
+	return true;
+}
+
+/* Column reads in flight, each on a thread of its own. */
+static int readers;
+static pthread_cond_t read_done = PTHREAD_COND_INITIALIZER;
+
+/* Drop market_id's kept columns other than keep (mu held). */
+static void columns_replace(int64_t market_id, const struct columns *keep)
+{
+	for (struct columns *c = markets, *next; c; c = next) {
+		next = c->next;
+		if (c != keep && c->market_id == market_id && !c->building)
+			columns_unkeep(c);
+	}
+}
+
+static void *reader(void *arg)
+{
+	struct columns *c = arg;
+	struct db *db = db_acquire();
+	bool ok = read_columns(db, c);
+	db_release(db);
+	pthread_mutex_lock(&mu);
+	c->building = false;
+	c->expires_us = time_mono_us() + (int64_t)MATCH_SET_TTL * 1000000;
+	if (!ok) {
+		c->too_big = true; /* nothing to subtract from held */
+		columns_unkeep(c); /* the next search asks again */
+	} else {
+		columns_replace(c->market_id, c);
+		if (c->bytes > budget) {
+			/* kept as a marker so that searches do not read them again */
+			c->too_big = true;
+			free(c->rows);
+			free(c->text);
+			c->rows = NULL;
+			c->text = NULL;
+		} else {
+			held += c->bytes;
+			while (held > budget && oldest)
+				unkeep(oldest);
+		}
+	}
+	columns_drop(c); /* the reader's reference */
+	readers--;
+	pthread_cond_broadcast(&read_done);
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+/* market_id's columns in the store: the kept ones (*ready, a marker when
+ * too_big) and those being read (*reading); mu held. */
+static void columns_find_kept(int64_t market_id, struct columns **ready, struct columns **reading)
+{
+	*ready = *reading = NULL;
+	for (struct columns *c = markets; c; c = c->next)
+		if (c->market_id == market_id)
+			*(c->building ? reading : ready) = c;
+}
+
+/*
+ * Start reading market_id's columns under generation (mu held) when none
+ * are kept for it, or those kept are half-way through their time: read
+ * again before they expire, the ones kept serve meanwhile, and searches
+ * need not look rows up every MATCH_SET_TTL seconds.
+ */
+static void columns_start(int64_t market_id, int64_t generation)
+{
+	struct columns *c, *reading;
+	columns_find_kept(market_id, &c, &reading);
+	int64_t now = time_mono_us();
+	if (c && (c->generation != generation || c->expires_us <= now)) {
+		columns_unkeep(c);
+		c = NULL;
+	}
+	if (reading || !budget || (c && c->expires_us - now > (int64_t)MATCH_SET_TTL * 500000))
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->market_id = market_id;
+	c->generation = generation;
+	c->building = true;
+	c->refs = 2; /* the store's and the reader's */
+	c->next = markets;
+	markets = c;
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &at, reader, c) == 0) {
+		readers++;
+	} else {
+		c->too_big = true; /* no thread: nothing read, nothing to subtract */
+		columns_unkeep(c);
+		columns_drop(c);
+	}
+	pthread_attr_destroy(&at);
+}
+
+/*
+ * The columns of market_id under generation when the store has them, else
+ * NULL after starting their read in the background: a search meanwhile
+ * looks its rows up per match rather than wait for a pass over the whole
+ * market. NULL too for columns over the budget. Give back with
+ * columns_release.
+ */
+static struct columns *columns_get(int64_t market_id, int64_t generation)
+{
+	pthread_mutex_lock(&mu);
+	columns_start(market_id, generation);
+	struct columns *c, *reading;
+	columns_find_kept(market_id, &c, &reading);
+	if (c && (c->too_big || c->generation != generation))
+		c = NULL;
+	if (c)
+		c->refs++;
+	pthread_mutex_unlock(&mu);
+	return c;
+}
+
+void match_columns_warm(int64_t market_id, int64_t generation)
+{
+	if (generation < 0)
+		return;
+	pthread_mutex_lock(&mu);
+	columns_start(market_id, generation);
+	pthread_mutex_unlock(&mu);
+}
+
+void match_columns_warm_all(int64_t generation)
+{
+	int n;
+	const struct market *m = market_all(&n);
+	for (int i = 0; i < n; i++)
+		match_columns_warm(m[i].id, generation);
+}
+
+void match_sets_settle(void)
+{
+	pthread_mutex_lock(&mu);
+	while (readers)
+		pthread_cond_wait(&read_done, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+static void columns_release(struct columns *c)
+{
+	pthread_mutex_lock(&mu);
+	columns_drop(c);
+	pthread_mutex_unlock(&mu);
+}
+
+/* The row of product id, searched from *from onwards in steps that double
+ * (ids come in ascending order from SQLite's full-text index, so each
+ * search starts where the last ended, a few rows on). */
+static const struct listing_row *columns_find(const struct columns *c, int64_t id, int *from)
+{
+	if (*from >= c->n || c->rows[*from].id > id)
+		*from = 0;
+	int lo = *from, step = 1;
+	while (lo + step < c->n && c->rows[lo + step].id < id) {
+		lo += step;
+		step *= 2;
+	}
+	int hi = lo + step < c->n ? lo + step + 1 : c->n;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (c->rows[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*from = lo;
+	return lo < c->n && c->rows[lo].id == id ? &c->rows[lo] : NULL;
+}
+
+/* The set's rows from its full-text matches and the market's columns. */
+static bool build_from(struct db *db, struct entry *e, const struct columns *c)
+{
+	struct db_res r;
+	if (db_query(db, &r, db_conn_dialect(db)->fts_match, DBV(DT(e->match))) != DB_OK)
+		return false;
+	struct match_row *rows = xmalloc(sizeof(*rows) * (size_t)(r.nrows + 1));
+	int n = 0, from = 0;
+	for (int i = 0; i < r.nrows; i++) {
+		const struct listing_row *l = columns_find(c, db_int(&r, i, 0), &from);
+		if (l) /* else not sold in the market */
+			rows[n++] = (struct match_row){l, db_int(&r, i, 1)};
+	}
+	db_res_free(&r);
+	e->rows = rows;
+	e->set.rows = rows;
+	e->set.n = n;
+	e->bytes = sizeof(*e) + strlen(e->match) + sizeof(*rows) * (size_t)n;
+	return true;
+}
+
+/* The set's rows with a product_market lookup per match (no columns). */
+static bool build_lookup(struct db *db, struct entry *e)
 {
 	char sql[1024];
 	snprintf(sql, sizeof(sql),
-		 "WITH m(id, rank) AS (%s) SELECT l.product_id, m.rank, l.price, l.popularity, "
-		 "l.created_at, COALESCE(l.brand_id, 0), l.category_id, l.in_stock, l.sizes, l.colors, "
-		 "l.stock_sizes, l.stock_colors FROM m CROSS JOIN product_market l WHERE "
-		 "l.market_id = $2 AND l.scope_id = 0 AND l.product_id = m.id",
+		 "WITH m(id, rank) AS (%s) SELECT " ROW_COLUMNS ", m.rank FROM m CROSS JOIN "
+		 "product_market l WHERE l.market_id = $2 AND l.scope_id = 0 AND l.product_id = m.id",
 		 db_conn_dialect(db)->fts_match);
 	struct db_res r;
 	if (db_query(db, &r, sql, DBV(DT(e->match), DI(e->market_id))) != DB_OK)
 		return false;
-	size_t len = 0;
+	e->own = xcalloc((size_t)r.nrows + 1, sizeof(*e->own));
+	struct strings st = {0};
+	arena_init(&st.a);
+	take_rows(&r, e->own, &st);
+	size_t len = strings_end(&st, e->own, r.nrows, &e->text);
+	e->rows = xmalloc(sizeof(*e->rows) * (size_t)(r.nrows + 1));
 	for (int i = 0; i < r.nrows; i++)
-		for (int c = 8; c < 12; c++)
-			len += strlen(db_text(&r, i, c)) + 1;
-	struct match_row *rows = xmalloc(sizeof(*rows) * (size_t)(r.nrows + 1));
-	char *text = xmalloc(len + 1), *t = text;
-	for (int i = 0; i < r.nrows; i++) {
-		struct match_row *w = &rows[i];
-		w->id = db_int(&r, i, 0);
-		w->rank = db_int(&r, i, 1);
-		w->price = db_int(&r, i, 2);
-		w->popularity = db_int(&r, i, 3);
-		w->created_at = db_int(&r, i, 4);
-		w->brand_id = db_int(&r, i, 5);
-		w->category_id = db_int(&r, i, 6);
-		w->in_stock = db_int(&r, i, 7) != 0;
-		const char **str[] = {&w->sizes, &w->colors, &w->stock_sizes, &w->stock_colors};
-		for (int c = 0; c < 4; c++) {
-			size_t n = strlen(db_text(&r, i, 8 + c)) + 1;
-			memcpy(t, db_text(&r, i, 8 + c), n);
-			*str[c] = t;
-			t += n;
-		}
-	}
-	e->rows = rows;
-	e->text = text;
-	e->set.rows = rows;
+		e->rows[i] = (struct match_row){&e->own[i], db_int(&r, i, 11)};
+	e->set.rows = e->rows;
 	e->set.n = r.nrows;
-	e->bytes = sizeof(*e) + strlen(e->match) + sizeof(*rows) * (size_t)r.nrows + len;
+	e->bytes = sizeof(*e) + strlen(e->match) + (sizeof(*e->rows) + sizeof(*e->own)) * (size_t)r.nrows + len;
 	db_res_free(&r);
 	return true;
 }
@@ -157,7 +504,7 @@ static int by_rank(const void *x, const void *y)
 	const struct match_row *a = x, *b = y;
 	if (a->rank != b->rank)
 		return a->rank < b->rank ? 1 : -1;
-	return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
+	return a->r->id < b->r->id ? 1 : a->r->id > b->r->id ? -1 : 0;
 }
 
 static struct entry *entry_new(int64_t market_id, const char *match, int64_t generation)
@@ -170,20 +517,31 @@ static struct entry *entry_new(int64_t market_id, const char *match, int64_t gen
 	return e;
 }
 
+/* Build e's rows, best first: from the market's columns when the store
+ * has them (kept sets only), else by lookups. */
 static bool build_sorted(struct db *db, struct entry *e)
 {
+	struct columns *c = e->generation >= 0 ? columns_get(e->market_id, e->generation) : NULL;
 	pthread_mutex_lock(&mu);
 	while (building >= BUILDS_MAX)
 		pthread_cond_wait(&build_slot, &mu);
 	building++;
 	pthread_mutex_unlock(&mu);
-	bool ok = build(db, e);
+	bool ok = c ? build_from(db, e, c) : build_lookup(db, e);
 	if (ok)
 		qsort(e->rows, (size_t)e->set.n, sizeof(*e->rows), by_rank);
 	pthread_mutex_lock(&mu);
 	building--;
 	pthread_cond_signal(&build_slot);
 	pthread_mutex_unlock(&mu);
+	if (ok && c) {
+		e->cols = c; /* the set's reference now */
+		e->expires_us = c->expires_us;
+	} else {
+		if (c)
+			columns_release(c);
+		e->expires_us = time_mono_us() + (int64_t)MATCH_SET_TTL * 1000000;
+	}
 	return ok;
 }
 
@@ -241,15 +599,17 @@ const struct match_set *match_set_get(struct db *db, int64_t market_id, const ch
 	bool ok = build_sorted(db, e);
 
 	pthread_mutex_lock(&mu);
-	if (!ok) {
+	if (!ok || (e->cols && !columns_listed(e->cols))) {
+		/* failed, or built on columns dropped meanwhile: keep nothing */
 		unkeep(e); /* still marked building: it is in no LRU place */
+		e->building = false;
 		pthread_cond_broadcast(&built);
-		drop_ref(e);
+		if (!ok)
+			drop_ref(e);
 		pthread_mutex_unlock(&mu);
-		return NULL;
+		return ok ? &e->set : NULL;
 	}
 	e->building = false;
-	e->expires_us = time_mono_us() + (int64_t)MATCH_SET_TTL * 1000000;
 	lru_front(e);
 	held += e->bytes;
 	/* over budget: the least recently used go first, this one last */
@@ -273,7 +633,11 @@ void match_set_release(const struct match_set *set)
 void match_sets_clear(void)
 {
 	pthread_mutex_lock(&mu);
+	while (readers)
+		pthread_cond_wait(&read_done, &mu);
 	while (oldest)
 		unkeep(oldest);
+	while (markets)
+		columns_unkeep(markets);
 	pthread_mutex_unlock(&mu);
 }

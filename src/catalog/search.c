@@ -534,7 +534,7 @@ static bool has_id(const int64_t *ids, int n, int64_t id)
 /* Whether a matched row passes q's filters other than in_stock with both a
  * size and a colour (which needs the variants: keep_in_stock_pairs). */
 static bool row_passes(const struct listing_query *q, const int64_t *cats, int ncats,
-		       const struct match_row *w)
+		       const struct listing_row *w)
 {
 	if (q->scope_id && !has_id(cats, ncats, w->category_id))
 		return false;
@@ -565,7 +565,7 @@ static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
 	buf_init(&js, (size_t)n * 24 + 16);
 	int64_t *ids = xmalloc(sizeof(*ids) * (size_t)n);
 	for (int i = 0; i < n; i++)
-		ids[i] = rows[i]->id;
+		ids[i] = rows[i]->r->id;
 	db_json_ids(&js, ids, n);
 	buf_adds(&sql, "SELECT DISTINCT v.product_id FROM product_variants v JOIN product_prices pp ON "
 		       "pp.variant_id = v.id AND pp.market_id = $2 JOIN inventory i ON i.variant_id = "
@@ -586,7 +586,7 @@ static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
 		ids[i] = db_int(&r, i, 0);
 	int k = 0;
 	for (int i = 0; i < n; i++)
-		if (has_id(ids, r.nrows, rows[i]->id))
+		if (has_id(ids, r.nrows, rows[i]->r->id))
 			rows[k++] = rows[i];
 	free(ids);
 	db_res_free(&r);
@@ -598,12 +598,12 @@ static int64_t row_key(const struct match_row *w, enum listing_sort s)
 {
 	switch (s) {
 	case SORT_POPULAR:
-		return w->popularity;
+		return w->r->popularity;
 	case SORT_NEWEST:
-		return w->created_at;
+		return w->r->created_at;
 	case SORT_PRICE_ASC:
 	case SORT_PRICE_DESC:
-		return w->price;
+		return w->r->price;
 	case SORT_RELEVANCE:
 		break;
 	}
@@ -675,7 +675,7 @@ static void count_facets(struct db *db, struct arena *a, const struct match_row 
 	int64_t *bid = arena_alloc(a, sizeof(int64_t) * (size_t)(4 * n + 4));
 	int64_t *bcnt = bid + n + 1, *cid = bcnt + n + 1, *ccnt = cid + n + 1;
 	for (int i = 0; i < n; i++) {
-		const struct match_row *w = rows[i];
+		const struct listing_row *w = rows[i]->r;
 		facet_add_list(a, &out->f[FACET_SIZE], &caps, w->sizes, 1);
 		facet_add_list(a, &out->f[FACET_COLOR], &capk, w->colors, 1);
 		if (w->brand_id)
@@ -727,7 +727,7 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	const struct match_row **rows = xmalloc(sizeof(*rows) * (size_t)(set->n + 1));
 	int n = 0;
 	for (int i = 0; i < set->n; i++)
-		if (row_passes(q, cats, ncats, &set->rows[i]))
+		if (row_passes(q, cats, ncats, set->rows[i].r))
 			rows[n++] = &set->rows[i];
 	if (q->in_stock && q->size && q->color)
 		n = keep_in_stock_pairs(db, q, rows, n);
@@ -743,12 +743,12 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	int64_t *keys = arena_alloc(a, sizeof(int64_t) * (size_t)(want + 1));
 	for (int i = 0; i < n; i++) {
 		int64_t key = row_key(rows[i], q->sort);
-		if (q->after && !before(q->sort, q->after_key, q->after_id, key, rows[i]->id))
+		if (q->after && !before(q->sort, q->after_key, q->after_id, key, rows[i]->r->id))
 			continue;
-		if (k == want && !before(q->sort, key, rows[i]->id, keys[k - 1], page[k - 1]->id))
+		if (k == want && !before(q->sort, key, rows[i]->r->id, keys[k - 1], page[k - 1]->r->id))
 			continue;
 		int at = k < want ? k++ : want - 1;
-		while (at > 0 && before(q->sort, key, rows[i]->id, keys[at - 1], page[at - 1]->id)) {
+		while (at > 0 && before(q->sort, key, rows[i]->r->id, keys[at - 1], page[at - 1]->r->id)) {
 			page[at] = page[at - 1];
 			keys[at] = keys[at - 1];
 			at--;
@@ -758,7 +758,7 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	}
 	int64_t *ids = arena_alloc(a, sizeof(int64_t) * (size_t)(k + 1));
 	for (int i = 0; i < k; i++)
-		ids[i] = page[i]->id;
+		ids[i] = page[i]->r->id;
 	free(rows);
 	match_set_release(set);
 	return items_by_ids(db, a, q, ids, keys, k, items);

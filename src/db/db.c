@@ -231,6 +231,19 @@ int db_query(struct db *db, struct db_res *res, const char *sql, const struct db
 	return rc;
 }
 
+int db_query_each(struct db *db, const char *sql, const struct db_val *p, int n, int chunk,
+		  void (*fn)(const struct db_res *part, void *ctx), void *ctx)
+{
+	struct db_res res = {.chunk = chunk, .each = fn, .ctx = ctx};
+	int64_t t0 = time_mono_us();
+	int rc = db->drv->query(db->conn, sql, p, n, &res);
+	if (rc == DB_OK && res.nrows)
+		fn(&res, ctx); /* the last part, or all of it */
+	observe(sql, t0);
+	db_res_free(&res);
+	return rc;
+}
+
 int db_exec(struct db *db, const char *sql, const struct db_val *p, int n, int64_t *affected)
 {
 	struct db_res res;

@@ -49,6 +49,10 @@ struct db_res {
 	char **cells;
 	char *blob; /**< when set, every cell points into this one allocation */
 	int64_t affected;
+	/** db_query_each's part size and callback, for drivers that stream */
+	int chunk;
+	void (*each)(const struct db_res *part, void *ctx);
+	void *ctx;
 };
 
 struct db;
@@ -148,6 +152,12 @@ int db_read_replicas(void);
 int db_query(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
 	__attribute__((warn_unused_result));
 /** Run one statement for its effect; *affected gets the rows changed (may be NULL). */
+/** db_query for results too big to hold at once: fn sees the rows in parts
+ * of at most chunk rows, each freed after it (an engine that cannot stream
+ * gives one part). */
+int db_query_each(struct db *db, const char *sql, const struct db_val *p, int n, int chunk,
+		  void (*fn)(const struct db_res *part, void *ctx), void *ctx)
+	__attribute__((warn_unused_result));
 int db_exec(struct db *db, const char *sql, const struct db_val *p, int n, int64_t *affected)
 	__attribute__((warn_unused_result));
 /** First column of the first row as an integer, def when no row / NULL. */

@@ -276,6 +276,14 @@ static int bind(sqlite3_stmt *st, const struct db_val *p, int n)
 	return SQLITE_OK;
 }
 
+/* Cells from offset + 1 into the blob (0 for NULL) to pointers. */
+static void cells_point(struct db_res *res)
+{
+	for (size_t i = 0; i < (size_t)res->nrows * (size_t)res->ncols; i++)
+		if (res->cells[i])
+			res->cells[i] = res->blob + ((uintptr_t)res->cells[i] - 1);
+}
+
 static int sq_query(void *c, const char *sql, const struct db_val *p, int n, struct db_res *res)
 {
 	struct sqlite_conn *sc = c;
@@ -331,11 +339,15 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 			row[i] = (char *)(uintptr_t)(blen + 1);
 			blen += len + 1;
 		}
-		res->nrows++;
+		if (++res->nrows == res->chunk && res->each) {
+			/* a part of db_query_each: handed over, then its memory reused */
+			cells_point(res);
+			res->each(res, res->ctx);
+			res->nrows = 0;
+			blen = 0;
+		}
 	}
-	for (size_t i = 0; i < (size_t)res->nrows * (size_t)ncols; i++)
-		if (res->cells[i])
-			res->cells[i] = res->blob + ((uintptr_t)res->cells[i] - 1);
+	cells_point(res);
 	if (rc == SQLITE_DONE)
 		res->affected = sqlite3_changes64(sc->db);
 	if (queued)

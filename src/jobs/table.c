@@ -9,6 +9,7 @@ extern const struct job jobs_payments[];
 extern const struct job jobs_analytics[];
 extern const struct job jobs_platform[];
 extern const struct job jobs_platform_local[];
+extern const struct job jobs_catalog_local[];
 
 const struct job *const job_tables[] = {
 	jobs_catalog,
@@ -21,5 +22,6 @@ const struct job *const job_tables[] = {
 
 const struct job *const job_tables_local[] = {
 	jobs_platform_local,
+	jobs_catalog_local,
 	NULL,
 };

@@ -1,7 +1,9 @@
 /* The SQLite driver's prepared statement cache stays within its budget
- * (SQLITE_STMT_CACHE_MB) and statements it evicted still run. */
+ * (SQLITE_STMT_CACHE_MB) and statements it evicted still run; db_query_each
+ * hands every row over once, in parts of at most its chunk. */
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "db/db.h"
@@ -52,6 +54,51 @@ static void test_stmt_cache_budget(void)
 	CHECK(unlimited > 4 * limited);
 }
 
+struct parts {
+	int n, rows, biggest;
+	int64_t sum;
+	bool texts_right;
+};
+
+static void take(const struct db_res *part, void *ctx)
+{
+	struct parts *p = ctx;
+	p->n++;
+	p->rows += part->nrows;
+	if (part->nrows > p->biggest)
+		p->biggest = part->nrows;
+	for (int i = 0; i < part->nrows; i++) {
+		int64_t v = db_int(part, i, 0);
+		char want[32];
+		snprintf(want, sizeof(want), "row %lld", (long long)v);
+		p->sum += v;
+		p->texts_right &= strcmp(db_text(part, i, 1), want) == 0 && db_isnull(part, i, 2);
+	}
+}
+
+static void test_query_each_parts(void)
+{
+	char err[256], url[96];
+	snprintf(url, sizeof(url), "sqlite:///%s", path);
+	CHECK(db_pool_open(url, "", 1, err, sizeof(err)));
+	struct db *db = db_acquire();
+	const char *sql = "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < $1) "
+			  "SELECT v, 'row ' || v, NULL FROM n";
+	const int counts[] = {10000, 4096, 4095, 0};
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		int rows = counts[k];
+		struct parts p = {.texts_right = true};
+		CHECK(db_query_each(db, sql, DBV(DI(rows)), 4096, take, &p) == DB_OK);
+		CHECK(p.rows == (rows ? rows : 1) && p.texts_right); /* the recursion's first row is 1 */
+		CHECK(p.biggest <= 4096 && p.n == (p.rows + 4095) / 4096);
+		CHECK(p.sum == (int64_t)p.rows * (p.rows + 1) / 2);
+	}
+	struct parts p = {.texts_right = true};
+	CHECK(db_query_each(db, "SELECT no_such_column", DBV0, 16, take, &p) != DB_OK && p.n == 0);
+	db_release(db);
+	db_pool_close();
+}
+
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/mandi-unit-db-%d.db", (int)getpid());
@@ -60,6 +107,7 @@ int main(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 1);
 	sqlite3_initialize();
 	RUN(test_stmt_cache_budget);
+	RUN(test_query_each_parts);
 	t_remove_sqlite(path);
 	return t_done();
 }

@@ -1,8 +1,9 @@
 /* Search match sets (catalog/matches.c): built once per market, text and
- * generation, best match first; a new generation rebuilds, generation -1
- * and a zero budget keep nothing, and requests asking at once for a set
- * nobody has build it once. Counted through db_observer: a build is one
- * statement over the full-text matches. */
+ * generation, best match first, from a market's columns read once for
+ * every text; a new generation rebuilds both, generation -1 and a zero
+ * budget keep nothing (rows looked up per match, the same rows), columns
+ * over the budget are read once and not kept, and requests asking at once
+ * for a set nobody has build it once. Counted through db_observer. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,13 +15,34 @@
 #include "t.h"
 
 static char path[64];
-static atomic_int builds;
+static atomic_int fts, lookups, columns; /* full-text passes, lookup builds, column reads */
 
 static void observe(const char *sql, int64_t us)
 {
 	(void)us;
 	if (strstr(sql, "WITH m(id, rank)"))
-		atomic_fetch_add(&builds, 1);
+		atomic_fetch_add(&lookups, 1);
+	else if (strstr(sql, "MATCH $1"))
+		atomic_fetch_add(&fts, 1);
+	else if (strstr(sql, "FROM product_market l WHERE +l.market_id"))
+		atomic_fetch_add(&columns, 1);
+}
+
+/* Whether two sets have the same rows, field by field. */
+static bool same_rows(const struct match_set *x, const struct match_set *y)
+{
+	if (x->n != y->n)
+		return false;
+	for (int i = 0; i < x->n; i++) {
+		const struct listing_row *a = x->rows[i].r, *b = y->rows[i].r;
+		if (x->rows[i].rank != y->rows[i].rank || a->id != b->id || a->price != b->price ||
+		    a->popularity != b->popularity || a->created_at != b->created_at ||
+		    a->brand_id != b->brand_id || a->category_id != b->category_id ||
+		    a->in_stock != b->in_stock || strcmp(a->sizes, b->sizes) || strcmp(a->colors, b->colors) ||
+		    strcmp(a->stock_sizes, b->stock_sizes) || strcmp(a->stock_colors, b->stock_colors))
+			return false;
+	}
+	return true;
 }
 
 static void exec(struct db *db, const char *sql)
@@ -69,41 +91,62 @@ static void match_sets_kept_and_rebuilt(void)
 	db_observer = observe;
 	match_sets_budget(1 << 20);
 
+	/* the first ask reads the columns in the background and looks up */
 	const struct match_set *a = match_set_get(db, 1, silk, 1);
-	CHECK(a && a->n == 2 && builds == 1);
-	CHECK(a->rows[0].id == 2 && a->rows[1].id == 1);
-	CHECK(a->rows[0].price == 2000 && a->rows[0].category_id == 7 && a->rows[0].in_stock);
-	CHECK(strcmp(a->rows[0].sizes, "|m|") == 0);
+	CHECK(a && a->n == 2 && lookups == 1 && fts == 0);
+	match_sets_settle();
+	CHECK(columns == 1);
+	CHECK(a->rows[0].r->id == 2 && a->rows[1].r->id == 1);
+	CHECK(a->rows[0].r->price == 2000 && a->rows[0].r->category_id == 7 && a->rows[0].r->in_stock);
+	CHECK(strcmp(a->rows[0].r->sizes, "|m|") == 0);
 	const struct match_set *b = match_set_get(db, 1, silk, 1);
-	CHECK(b == a && builds == 1); /* kept */
+	CHECK(b == a && lookups == 1); /* kept */
 	match_set_release(b);
+	match_columns_warm(2, 1);
+	match_sets_settle();
 	const struct match_set *other = match_set_get(db, 2, silk, 1);
-	CHECK(other && other->n == 0 && builds == 2); /* another market */
+	CHECK(other && other->n == 0 && fts == 1 && columns == 2); /* another market, warmed */
 	match_set_release(other);
+	const struct match_set *tee = match_set_get(db, 1, "\"tee\"*", 1);
+	CHECK(tee && tee->n == 1 && tee->rows[0].r->id == 3 && fts == 2 && columns == 2); /* columns kept */
+	match_set_release(tee);
 
 	product(db, 5, "Silk Shirt");
 	const struct match_set *c = match_set_get(db, 1, silk, 1);
 	CHECK(c == a && c->n == 2); /* same generation: the kept set */
 	match_set_release(c);
+	match_columns_warm(1, 2);
+	match_sets_settle();
 	c = match_set_get(db, 1, silk, 2);
-	CHECK(c != a && c->n == 3 && builds == 3); /* a write moved the generation on */
-	CHECK(a->n == 2 && a->rows[1].id == 1); /* a holder's set stays whole */
+	CHECK(c != a && c->n == 3 && fts == 3 && columns == 3); /* a write moved the generation on */
+	CHECK(a->n == 2 && a->rows[1].r->id == 1 && a->rows[1].r->price == 1000); /* a holder's set stays whole */
 	match_set_release(a);
-	match_set_release(c);
 
-	for (int i = 0; i < 2; i++) { /* no cache: built for each caller */
+	for (int i = 0; i < 2; i++) { /* no cache: built for each caller, by lookups */
 		const struct match_set *d = match_set_get(db, 1, silk, -1);
-		CHECK(d && d->n == 3);
+		CHECK(d && same_rows(d, c));
 		match_set_release(d);
 	}
-	CHECK(builds == 5);
+	CHECK(lookups == 3 && fts == 3);
+	match_set_release(c);
 	match_sets_budget(0);
 	for (int i = 0; i < 2; i++)
 		match_set_release(match_set_get(db, 1, silk, 3));
-	CHECK(builds == 7); /* over a zero budget nothing stays */
+	match_sets_settle();
+	CHECK(lookups == 5 && columns == 3); /* over a zero budget nothing stays, nothing is read */
+	match_sets_budget(300);
+	match_columns_warm(1, 3);
+	match_sets_settle();
+	for (int i = 0; i < 2; i++)
+		match_set_release(match_set_get(db, 1, silk, 3));
+	match_sets_settle();
+	CHECK(lookups == 7 && columns == 4); /* columns over the budget: read once, not kept */
 	db_release(db);
 
 	match_sets_budget(1 << 20);
+	match_columns_warm(1, 4);
+	match_sets_settle();
+	int before = fts;
 	pthread_t t[8];
 	int n[8];
 	for (int i = 0; i < 8; i++)
@@ -112,7 +155,7 @@ static void match_sets_kept_and_rebuilt(void)
 		pthread_join(t[i], NULL);
 		CHECK(n[i] == 3);
 	}
-	CHECK(builds == 8); /* eight at once, one build */
+	CHECK(fts == before + 1 && columns == 5 && lookups == 7); /* eight at once, one build */
 	db_observer = NULL;
 	match_sets_clear();
 	db_pool_close();
