@@ -21,8 +21,7 @@ struct columns {
 	int64_t market_id, generation, expires_us;
 	size_t bytes;
 	int n, refs;            /* the store's (while listed) + each user's */
-	bool building;
-	bool too_big;           /* over the budget: rows freed, sets look rows up */
+	bool building;          /* read: rows NULL when over the budget (a marker) */
 };
 
 /* A kept (or building) set: one block for the struct and its key. */
@@ -56,6 +55,10 @@ static size_t budget, held;
 #define BUILDS_MAX 4
 static int building;
 static pthread_cond_t build_slot = PTHREAD_COND_INITIALIZER;
+
+/* Column reads in flight, each on a thread of its own. */
+static int readers;
+static pthread_cond_t read_done = PTHREAD_COND_INITIALIZER;
 
 void match_sets_budget(size_t bytes)
 {
@@ -147,9 +150,23 @@ static void columns_unkeep(struct columns *c)
 		if (e->cols == c)
 			unkeep(e);
 	}
-	if (!c->building && !c->too_big)
+	if (!c->building && c->rows)
 		held -= c->bytes;
 	columns_drop(c);
+}
+
+/* Drop sets, least recently used first, until the store fits its budget. */
+static void fit_budget(void)
+{
+	while (held > budget && oldest)
+		unkeep(oldest);
+}
+
+/* Wait for the column reads in flight (mu held). */
+static void wait_readers(void)
+{
+	while (readers)
+		pthread_cond_wait(&read_done, &mu);
 }
 
 /* Whether c is still the store's. */
@@ -279,10 +296,6 @@ static bool read_columns(struct db *db, struct columns *c)
 	return true;
 }
 
-/* Column reads in flight, each on a thread of its own. */
-static int readers;
-static pthread_cond_t read_done = PTHREAD_COND_INITIALIZER;
-
 /* Drop market_id's kept columns other than keep (mu held). */
 static void columns_replace(int64_t market_id, const struct columns *keep)
 {
@@ -303,21 +316,18 @@ static void *reader(void *arg)
 	c->building = false;
 	c->expires_us = time_mono_us() + (int64_t)MATCH_SET_TTL * 1000000;
 	if (!ok) {
-		c->too_big = true; /* nothing to subtract from held */
-		columns_unkeep(c); /* the next search asks again */
+		columns_unkeep(c); /* rows NULL: nothing held; the next search asks again */
 	} else {
 		columns_replace(c->market_id, c);
 		if (c->bytes > budget) {
-			/* kept as a marker so that searches do not read them again */
-			c->too_big = true;
+			/* kept without rows, a marker so that searches do not read them again */
 			free(c->rows);
 			free(c->text);
 			c->rows = NULL;
 			c->text = NULL;
 		} else {
 			held += c->bytes;
-			while (held > budget && oldest)
-				unkeep(oldest);
+			fit_budget();
 		}
 	}
 	columns_drop(c); /* the reader's reference */
@@ -328,7 +338,7 @@ static void *reader(void *arg)
 }
 
 /* market_id's columns in the store: the kept ones (*ready, a marker when
- * too_big) and those being read (*reading); mu held. */
+ * without rows) and those being read (*reading); mu held. */
 static void columns_find_kept(int64_t market_id, struct columns **ready, struct columns **reading)
 {
 	*ready = *reading = NULL;
@@ -368,7 +378,7 @@ static void columns_start(int64_t market_id, int64_t generation)
 	if (pthread_create(&t, &at, reader, c) == 0) {
 		readers++;
 	} else {
-		c->too_big = true; /* no thread: nothing read, nothing to subtract */
+		c->building = false; /* no thread: nothing read (rows NULL), nothing held */
 		columns_unkeep(c);
 		columns_drop(c);
 	}
@@ -385,10 +395,10 @@ static void columns_start(int64_t market_id, int64_t generation)
 static struct columns *columns_get(int64_t market_id, int64_t generation)
 {
 	pthread_mutex_lock(&mu);
-	columns_start(market_id, generation);
+	columns_start(market_id, generation); /* kept ones left are of this generation */
 	struct columns *c, *reading;
 	columns_find_kept(market_id, &c, &reading);
-	if (c && (c->too_big || c->generation != generation))
+	if (c && !c->rows)
 		c = NULL;
 	if (c)
 		c->refs++;
@@ -416,8 +426,7 @@ void match_columns_warm_all(int64_t generation)
 void match_sets_settle(void)
 {
 	pthread_mutex_lock(&mu);
-	while (readers)
-		pthread_cond_wait(&read_done, &mu);
+	wait_readers();
 	pthread_mutex_unlock(&mu);
 }
 
@@ -612,9 +621,7 @@ const struct match_set *match_set_get(struct db *db, int64_t market_id, const ch
 	e->building = false;
 	lru_front(e);
 	held += e->bytes;
-	/* over budget: the least recently used go first, this one last */
-	while (held > budget && oldest)
-		unkeep(oldest);
+	fit_budget(); /* this one last */
 	pthread_cond_broadcast(&built);
 	pthread_mutex_unlock(&mu);
 	return &e->set;
@@ -633,8 +640,7 @@ void match_set_release(const struct match_set *set)
 void match_sets_clear(void)
 {
 	pthread_mutex_lock(&mu);
-	while (readers)
-		pthread_cond_wait(&read_done, &mu);
+	wait_readers();
 	while (oldest)
 		unkeep(oldest);
 	while (markets)

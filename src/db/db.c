@@ -237,9 +237,9 @@ int db_query_each(struct db *db, const char *sql, const struct db_val *p, int n,
 	struct db_res res = {.chunk = chunk, .each = fn, .ctx = ctx};
 	int64_t t0 = time_mono_us();
 	int rc = db->drv->query(db->conn, sql, p, n, &res);
+	observe(sql, t0); /* a streaming engine's time includes fn's for the parts before */
 	if (rc == DB_OK && res.nrows)
 		fn(&res, ctx); /* the last part, or all of it */
-	observe(sql, t0);
 	db_res_free(&res);
 	return rc;
 }

@@ -151,13 +151,13 @@ int db_read_replicas(void);
 /** Run one statement, materialising its rows into res (free with db_res_free). */
 int db_query(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
 	__attribute__((warn_unused_result));
-/** Run one statement for its effect; *affected gets the rows changed (may be NULL). */
 /** db_query for results too big to hold at once: fn sees the rows in parts
  * of at most chunk rows, each freed after it (an engine that cannot stream
  * gives one part). */
 int db_query_each(struct db *db, const char *sql, const struct db_val *p, int n, int chunk,
 		  void (*fn)(const struct db_res *part, void *ctx), void *ctx)
 	__attribute__((warn_unused_result));
+/** Run one statement for its effect; *affected gets the rows changed (may be NULL). */
 int db_exec(struct db *db, const char *sql, const struct db_val *p, int n, int64_t *affected)
 	__attribute__((warn_unused_result));
 /** First column of the first row as an integer, def when no row / NULL. */
