@@ -6,12 +6,13 @@
  * owns the feed's product codes and SKUs (two queries per batch), brands (a
  * map for the whole file). A batch is then written inside one savepoint with
  * a constant number of multi-row statements, for the products it updates
- * and for the new ones (each batch travels as one JSON parameter, see the
- * dialect's json_rows). Should the database refuse any
- * of it (a SKU taken meanwhile, stock below what is reserved…), the batch is
+ * and for the new ones (each batch's cells travel as one parameter, see
+ * struct db_rows). Should the database refuse any of it (a SKU taken meanwhile, stock below what is reserved…), the batch is
  * rolled back and redone product by product, a savepoint each, so the
  * refusal lands on the rows of its own product and nothing else.
- * product_market rows and the full-text index are rebuilt once per batch.
+ * product_market rows and the full-text index are rebuilt once per batch;
+ * for the new products of a batch written whole, the listing rows are built
+ * from what the importer holds (catalog/listing.c) instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,8 @@
 
 #include "catalog/feed.h"
 #include "catalog/inventory.h"
+#include "catalog/listing.h"
 #include "catalog/product.h"
-#include "core/buf.h"
-#include "core/jw.h"
 #include "core/strmap.h"
 #include "core/timeutil.h"
 #include "db/db.h"
@@ -48,12 +48,15 @@ struct importer {
 	struct group *groups;
 	struct strmap categories, brands; /* for the whole file */
 	struct strmap codes, skus;        /* per batch: the database's answers */
-	struct buf js;                   /* a batch as JSON rows */
-	/* statements, with the dialect's json_rows filled in */
+	struct db_rows rows;             /* a batch's cells (the dialect's rows_from) */
+	/* statements, with the dialect's rows_from filled in */
 	const char *q_codes, *q_skus, *q_products, *q_variants, *q_prices, *q_stock;
 	const char *q_set_products, *q_set_variants, *q_clear_prices, *q_set_stock, *q_alerts;
 	int64_t *touched, *fresh; /* products the current batch updated / inserted */
 	int ntouched, nfresh;
+	struct product **listed; /* the batch's new products, when written whole */
+	int nlisted;
+	struct listing_scopes scopes;
 };
 
 static void fail_group(struct feed *f, const struct group *g, int except)
@@ -124,78 +127,78 @@ static bool group_product(struct feed *f, const struct group *g, int64_t merchan
 	return true;
 }
 
-/* One statement with %s (twice at most) replaced by the json_rows FROM item
- * over parameter param. */
+/* One statement with %s replaced by the rows_from FROM item over parameter
+ * param (a DROWS parameter, columns c0 …). */
 static const char *stmt(struct importer *im, const char *fmt, const char *param)
 {
-	char from[128];
-	snprintf(from, sizeof(from), db_conn_dialect(im->db)->json_rows, param);
-	return arena_printf(im->f->a, fmt, from, from);
+	char from[1024];
+	snprintf(from, sizeof(from), db_conn_dialect(im->db)->rows_from, param);
+	return arena_printf(im->f->a, fmt, from);
 }
 
 static bool importer_init(struct importer *im)
 {
 	im->q_codes = stmt(im, "SELECT external_id, id FROM products WHERE merchant_id = $1 AND "
-			       "external_id IN (SELECT value ->> 0 FROM %s)", "$2");
+			       "external_id IN (SELECT c0 FROM %s)", "$2");
 	im->q_skus = stmt(im, "SELECT v.sku, p.id, p.merchant_id FROM product_variants v JOIN products p "
-			      "ON p.id = v.product_id WHERE v.sku IN (SELECT value ->> 0 FROM %s)", "$1");
+			      "ON p.id = v.product_id WHERE v.sku IN (SELECT c0 FROM %s)", "$1");
 	im->q_products = stmt(im,
-			      "INSERT INTO products (merchant_id, brand_id, category_id, name, description, "
-			      "tags, status, created_at, updated_at, external_id) SELECT $1, "
-			      "CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT), value ->> 3, "
-			      "value ->> 4, value ->> 5, value ->> 6, $2, $2, value ->> 0 FROM %s "
-			      "RETURNING id, external_id",
-			      "$3");
+				   "INSERT INTO products (merchant_id, brand_id, category_id, name, description, "
+				   "tags, status, created_at, updated_at, external_id) SELECT $1, "
+				   "CAST(c1 AS BIGINT), CAST(c2 AS BIGINT), c3, c4, c5, c6, $2, $2, c0 FROM %s "
+				   "RETURNING id, external_id",
+				   "$3");
 	im->q_variants = stmt(im,
-			      "INSERT INTO product_variants (product_id, sku, size, color, images, created_at) "
-			      "SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, "
-			      "value ->> 4, $1 FROM %s RETURNING id, sku",
-			      "$2");
+				   "INSERT INTO product_variants (product_id, sku, size, color, images, "
+				   "created_at) SELECT CAST(c0 AS BIGINT), c1, c2, c3, c4, $1 FROM %s "
+				   "RETURNING id, sku",
+				   "$2");
 	im->q_prices = stmt(im,
-			    "INSERT INTO product_prices (variant_id, market_id, price) SELECT "
-			    "CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT) "
-			    "FROM %s",
-			    "$1");
+				 "INSERT INTO product_prices (variant_id, market_id, price) SELECT "
+				 "CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), CAST(c2 AS BIGINT) FROM %s",
+				 "$1");
 	im->q_stock = stmt(im,
-			   "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, updated_at) "
-			   "SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), 0, "
-			   "CAST(value ->> 2 AS BIGINT), $1 FROM %s",
-			   "$2");
+				"INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
+				"updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
+				"CAST(c2 AS BIGINT), $1 FROM %s",
+				"$2");
 	/* updates: the same COALESCE rules as product_apply, a statement per table */
 	im->q_set_products = stmt(im,
-				  "UPDATE products SET name = COALESCE(value ->> 1, name), "
-				  "description = COALESCE(value ->> 2, description), tags = COALESCE(value ->> 3, tags), "
-				  "status = COALESCE(value ->> 4, status), "
-				  "category_id = COALESCE(CAST(value ->> 5 AS BIGINT), category_id), "
-				  "brand_id = COALESCE(CAST(value ->> 6 AS BIGINT), brand_id), updated_at = $1 "
-				  "FROM %s WHERE products.id = CAST(value ->> 0 AS BIGINT)",
-				  "$2");
+				       "UPDATE products SET name = COALESCE(c1, name), "
+				       "description = COALESCE(c2, description), tags = COALESCE(c3, tags), "
+				       "status = COALESCE(c4, status), "
+				       "category_id = COALESCE(CAST(c5 AS BIGINT), category_id), "
+				       "brand_id = COALESCE(CAST(c6 AS BIGINT), brand_id), updated_at = $1 "
+				       "FROM %s WHERE products.id = CAST(c0 AS BIGINT)",
+				       "$2");
 	im->q_set_variants = stmt(im,
-				  "UPDATE product_variants SET size = COALESCE(value ->> 1, size), "
-				  "color = COALESCE(value ->> 2, color), images = COALESCE(value ->> 3, images) "
-				  "FROM %s WHERE product_variants.sku = value ->> 0 RETURNING id, sku",
-				  "$1");
+				       "UPDATE product_variants SET size = COALESCE(c1, size), "
+				       "color = COALESCE(c2, color), images = COALESCE(c3, images) "
+				       "FROM %s WHERE product_variants.sku = c0 RETURNING id, sku",
+				       "$1");
 	im->q_clear_prices = stmt(im,
-				  "DELETE FROM product_prices WHERE variant_id IN "
-				  "(SELECT CAST(value ->> 0 AS BIGINT) FROM %s)",
-				  "$1");
+				       "DELETE FROM product_prices WHERE variant_id IN "
+				       "(SELECT CAST(c0 AS BIGINT) FROM %s)",
+				       "$1");
 	/* stock below what is reserved fails the CHECK: the batch is redone */
 	im->q_set_stock = stmt(im,
-			       "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
-			       "updated_at) SELECT CAST(value ->> 0 AS BIGINT), CAST(value ->> 1 AS BIGINT), 0, "
-			       "CAST(value ->> 2 AS BIGINT), $1 FROM %s WHERE true ON CONFLICT (variant_id) "
-			       "DO UPDATE SET stock = excluded.stock, updated_at = excluded.updated_at",
-			       "$2");
+				    "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
+				    "updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
+				    "CAST(c2 AS BIGINT), $1 FROM %s WHERE true ON CONFLICT (variant_id) "
+				    "DO UPDATE SET stock = excluded.stock, updated_at = excluded.updated_at",
+				    "$2");
 	/* the variants inventory_check_alert has something to do for: at or
 	 * below the threshold, or with an open alert to resolve */
 	im->q_alerts = stmt(im,
-			    "SELECT i.variant_id FROM inventory i WHERE i.variant_id IN "
-			    "(SELECT CAST(value ->> 0 AS BIGINT) FROM %s) AND "
-			    "(i.stock - i.reserved <= i.low_stock_threshold OR EXISTS (SELECT 1 FROM "
-			    "system_alerts a WHERE a.status = 'open' AND "
-			    "a.dedup_key = 'low_stock:variant:' || i.variant_id))",
-			    "$1");
+				 "SELECT i.variant_id FROM inventory i WHERE i.variant_id IN "
+				 "(SELECT CAST(c0 AS BIGINT) FROM %s) AND "
+				 "(i.stock - i.reserved <= i.low_stock_threshold OR EXISTS (SELECT 1 FROM "
+				 "system_alerts a WHERE a.status = 'open' AND "
+				 "a.dedup_key = 'low_stock:variant:' || i.variant_id))",
+				 "$1");
 	/* categories are a small table: every slug once for the whole file */
+	if (!listing_scopes_load(im->db, im->f->a, &im->scopes))
+		return false;
 	struct db_res r;
 	if (db_query(im->db, &r, "SELECT slug, id FROM categories", DBV0) != DB_OK)
 		return false;
@@ -213,29 +216,22 @@ static bool importer_init(struct importer *im)
 static bool lookup_batch(struct importer *im, int from, int to)
 {
 	struct feed *f = im->f;
-	struct jw w;
 	strmap_clear(&im->codes);
 	strmap_clear(&im->skus);
 	for (int pass = 0; pass < 2; pass++) {
-		buf_reset(&im->js);
-		jw_init(&w, &im->js);
-		jw_arr(&w);
+		db_rows_reset(&im->rows, 1);
 		for (int g = from; g < to; g++) {
 			const struct group *gr = &im->groups[g];
 			if (!gr->ready)
 				continue;
 			for (int k = 0; k < (pass ? gr->n : 1); k++) {
 				const struct feed_row *r = &f->rows[gr->rows[k]];
-				jw_arr(&w);
-				jw_str(&w, pass ? r->sku : r->product_code);
-				jw_arr_end(&w);
+				db_rows_text(&im->rows, pass ? r->sku : r->product_code);
 			}
 		}
-		jw_arr_end(&w);
-		const char *jp = im->js.p;
 		struct db_res r;
-		int rc = pass ? db_query(im->db, &r, im->q_skus, DBV(DT(jp)))
-			      : db_query(im->db, &r, im->q_codes, DBV(DI(im->merchant_id), DT(jp)));
+		int rc = pass ? db_query(im->db, &r, im->q_skus, DBV(DROWS(&im->rows)))
+			      : db_query(im->db, &r, im->q_codes, DBV(DI(im->merchant_id), DROWS(&im->rows)));
 		if (rc != DB_OK)
 			return false;
 		for (int i = 0; i < r.nrows; i++) {
@@ -309,15 +305,6 @@ static bool resolve_group(struct importer *im, struct group *g)
 	return true;
 }
 
-/* JSON text value or null. */
-static void js_text(struct jw *w, const char *s)
-{
-	if (s)
-		jw_str(w, s);
-	else
-		jw_null(w);
-}
-
 /*
  * Insert the batch's new products with one statement per table. Variant
  * and product ids come back with their SKU / product code (RETURNING order
@@ -327,13 +314,11 @@ static void js_text(struct jw *w, const char *s)
 static bool insert_new(struct importer *im, int from, int to, int64_t now)
 {
 	struct feed *f = im->f;
-	struct jw w;
+	struct db_rows *w = &im->rows;
 	struct db_res r;
 	int nnew = 0;
 	/* products */
-	buf_reset(&im->js);
-	jw_init(&w, &im->js);
-	jw_arr(&w);
+	db_rows_reset(w, 7);
 	strmap_clear(&im->codes);
 	for (int g = from; g < to; g++) {
 		struct group *gr = &im->groups[g];
@@ -342,41 +327,37 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 		const struct product *p = &gr->p;
 		bool found;
 		*strmap_slot(f->a, &im->codes, p->external_id, &found) = g;
-		jw_arr(&w);
-		jw_str(&w, p->external_id);
+		db_rows_text(w, p->external_id);
 		if (p->brand_id)
-			jw_int(&w, p->brand_id);
+			db_rows_int(w, p->brand_id);
 		else
-			jw_null(&w);
-		jw_int(&w, p->category_id);
-		jw_str(&w, p->name);
-		jw_str(&w, p->description ? p->description : "");
-		jw_str(&w, p->tags ? p->tags : "[]");
-		jw_str(&w, p->status ? p->status : "active");
-		jw_arr_end(&w);
+			db_rows_null(w);
+		db_rows_int(w, p->category_id);
+		db_rows_text(w, p->name);
+		db_rows_text(w, p->description ? p->description : "");
+		db_rows_text(w, p->tags ? p->tags : "[]");
+		db_rows_text(w, p->status ? p->status : "active");
 		nnew++;
 	}
-	jw_arr_end(&w);
 	if (!nnew)
 		return true;
-	const char *jp = im->js.p;
-	if (db_query(im->db, &r, im->q_products, DBV(DI(im->merchant_id), DI(now), DT(jp))) != DB_OK)
+	if (db_query(im->db, &r, im->q_products, DBV(DI(im->merchant_id), DI(now), DROWS(w))) != DB_OK)
 		return false;
 	bool ok = r.nrows == nnew;
 	for (int i = 0; ok && i < r.nrows; i++) {
 		int64_t g = strmap_get(&im->codes, db_text(&r, i, 1), -1);
 		ok = g >= from && g < to;
-		if (ok)
+		if (ok) {
 			im->groups[g].p.id = db_int(&r, i, 0);
+			im->groups[g].p.created_at = now;
+		}
 	}
 	db_res_free(&r);
 	if (!ok)
 		return false;
 
 	/* variants: the map gives a SKU's group and index within it */
-	buf_reset(&im->js);
-	jw_init(&w, &im->js);
-	jw_arr(&w);
+	db_rows_reset(w, 5);
 	strmap_clear(&im->skus);
 	int nvar = 0;
 	for (int g = from; g < to; g++) {
@@ -387,19 +368,15 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 			const struct variant *v = &gr->p.variants[k];
 			bool found;
 			*strmap_slot(f->a, &im->skus, v->sku, &found) = (int64_t)g * 65536 + k;
-			jw_arr(&w);
-			jw_int(&w, gr->p.id);
-			jw_str(&w, v->sku);
-			js_text(&w, v->size);
-			js_text(&w, v->color);
-			jw_str(&w, v->images ? v->images : "[]");
-			jw_arr_end(&w);
+			db_rows_int(w, gr->p.id);
+			db_rows_text(w, v->sku);
+			db_rows_text(w, v->size);
+			db_rows_text(w, v->color);
+			db_rows_text(w, v->images ? v->images : "[]");
 			nvar++;
 		}
 	}
-	jw_arr_end(&w);
-	jp = im->js.p;
-	if (db_query(im->db, &r, im->q_variants, DBV(DI(now), DT(jp))) != DB_OK)
+	if (db_query(im->db, &r, im->q_variants, DBV(DI(now), DROWS(w))) != DB_OK)
 		return false;
 	ok = r.nrows == nvar;
 	for (int i = 0; ok && i < r.nrows; i++) {
@@ -416,10 +393,7 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 	/* prices, then stock (a new variant's threshold of 0 means the default,
 	 * as product_insert has it) */
 	for (int pass = 0; pass < 2; pass++) {
-		buf_reset(&im->js);
-		jw_init(&w, &im->js);
-		jw_arr(&w);
-		int rows = 0;
+		db_rows_reset(w, 3);
 		for (int g = from; g < to; g++) {
 			struct group *gr = &im->groups[g];
 			if (!gr->ready || gr->id)
@@ -428,19 +402,15 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 				struct variant *v = &gr->p.variants[k];
 				if (pass && !v->low_stock_threshold)
 					v->low_stock_threshold = 5;
-				for (int i = 0; i < (pass ? 1 : v->nprices); i++, rows++) {
-					jw_arr(&w);
-					jw_int(&w, v->id);
-					jw_int(&w, pass ? v->stock : v->prices[i].market_id);
-					jw_int(&w, pass ? v->low_stock_threshold : v->prices[i].amount);
-					jw_arr_end(&w);
+				for (int i = 0; i < (pass ? 1 : v->nprices); i++) {
+					db_rows_int(w, v->id);
+					db_rows_int(w, pass ? v->stock : v->prices[i].market_id);
+					db_rows_int(w, pass ? v->low_stock_threshold : v->prices[i].amount);
 				}
 			}
 		}
-		jw_arr_end(&w);
-		jp = im->js.p;
-		if (rows && (pass ? db_exec(im->db, im->q_stock, DBV(DI(now), DT(jp)), NULL)
-				  : db_exec(im->db, im->q_prices, DBV(DT(jp)), NULL)) != DB_OK)
+		if (w->nrows && (pass ? db_exec(im->db, im->q_stock, DBV(DI(now), DROWS(w)), NULL)
+				      : db_exec(im->db, im->q_prices, DBV(DROWS(w)), NULL)) != DB_OK)
 			return false;
 	}
 
@@ -455,17 +425,9 @@ static bool insert_new(struct importer *im, int from, int to, int64_t now)
 				return false;
 		}
 		im->res->created++;
-		im->fresh[im->nfresh++] = gr->p.id;
+		im->listed[im->nlisted++] = &gr->p;
 	}
 	return true;
-}
-
-/* Start a JSON array of rows in im->js. */
-static void js_begin(struct importer *im, struct jw *w)
-{
-	buf_reset(&im->js);
-	jw_init(w, &im->js);
-	jw_arr(w);
 }
 
 /*
@@ -479,46 +441,40 @@ static void js_begin(struct importer *im, struct jw *w)
 static bool update_existing(struct importer *im, int from, int to, int64_t now)
 {
 	struct feed *f = im->f;
-	struct jw w;
+	struct db_rows *w = &im->rows;
 	struct db_res r;
-	int nprod = 0;
-	js_begin(im, &w);
+	db_rows_reset(w, 7);
 	for (int g = from; g < to; g++) {
 		struct group *gr = &im->groups[g];
 		if (!gr->ready || !gr->id)
 			continue;
 		const struct product *p = &gr->p;
-		jw_arr(&w);
-		jw_int(&w, gr->id);
-		js_text(&w, p->name);
-		js_text(&w, p->description);
-		js_text(&w, p->tags);
-		js_text(&w, p->status);
+		db_rows_int(w, gr->id);
+		db_rows_text(w, p->name);
+		db_rows_text(w, p->description);
+		db_rows_text(w, p->tags);
+		db_rows_text(w, p->status);
 		if (p->category_id)
-			jw_int(&w, p->category_id);
+			db_rows_int(w, p->category_id);
 		else
-			jw_null(&w);
+			db_rows_null(w);
 		if (p->brand_id)
-			jw_int(&w, p->brand_id);
+			db_rows_int(w, p->brand_id);
 		else
-			jw_null(&w);
-		jw_arr_end(&w);
-		nprod++;
+			db_rows_null(w);
 	}
-	jw_arr_end(&w);
+	int nprod = w->nrows;
 	if (!nprod)
 		return true;
-	const char *jp = im->js.p;
 	int64_t n = 0;
-	if (db_exec(im->db, im->q_set_products, DBV(DI(now), DT(jp)), &n) != DB_OK || n != nprod)
+	if (db_exec(im->db, im->q_set_products, DBV(DI(now), DROWS(w)), &n) != DB_OK || n != nprod)
 		return false;
 
 	/* variants: known SKUs updated (ids come back), new ones inserted; the
 	 * codes map (free by now) takes a SKU to its group and index */
 	strmap_clear(&im->codes);
 	for (int pass = 0; pass < 2; pass++) {
-		js_begin(im, &w);
-		int rows = 0;
+		db_rows_reset(w, pass ? 5 : 4);
 		for (int g = from; g < to; g++) {
 			struct group *gr = &im->groups[g];
 			if (!gr->ready || !gr->id)
@@ -530,26 +486,19 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 					continue;
 				bool found;
 				*strmap_slot(f->a, &im->codes, v->sku, &found) = (int64_t)g * 65536 + k;
-				jw_arr(&w);
 				if (pass)
-					jw_int(&w, gr->id);
-				jw_str(&w, v->sku);
-				js_text(&w, v->size);
-				js_text(&w, v->color);
-				if (pass)
-					jw_str(&w, v->images ? v->images : "[]");
-				else
-					js_text(&w, v->images);
-				jw_arr_end(&w);
-				rows++;
+					db_rows_int(w, gr->id);
+				db_rows_text(w, v->sku);
+				db_rows_text(w, v->size);
+				db_rows_text(w, v->color);
+				db_rows_text(w, pass && !v->images ? "[]" : v->images);
 			}
 		}
-		jw_arr_end(&w);
+		int rows = w->nrows;
 		if (!rows)
 			continue;
-		jp = im->js.p;
-		if ((pass ? db_query(im->db, &r, im->q_variants, DBV(DI(now), DT(jp)))
-			  : db_query(im->db, &r, im->q_set_variants, DBV(DT(jp)))) != DB_OK)
+		if ((pass ? db_query(im->db, &r, im->q_variants, DBV(DI(now), DROWS(w)))
+			  : db_query(im->db, &r, im->q_set_variants, DBV(DROWS(w)))) != DB_OK)
 			return false;
 		bool ok = r.nrows == rows;
 		for (int i = 0; ok && i < r.nrows; i++) {
@@ -568,8 +517,7 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 	 * stock: a new variant always gets a row (threshold 0 = the default),
 	 * an existing one when the feed gives stock */
 	for (int pass = 0; pass < 3; pass++) {
-		js_begin(im, &w);
-		int rows = 0;
+		db_rows_reset(w, pass ? 3 : 1);
 		for (int g = from; g < to; g++) {
 			struct group *gr = &im->groups[g];
 			if (!gr->ready || !gr->id)
@@ -578,47 +526,36 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 				struct variant *v = &gr->p.variants[k];
 				bool fresh = strmap_get(&im->skus, v->sku, 0) <= 0;
 				if (pass == 0) {
-					jw_arr(&w);
-					jw_int(&w, v->id);
-					jw_arr_end(&w);
-					rows++;
+					db_rows_int(w, v->id);
 				} else if (pass == 1) {
-					for (int i = 0; i < v->nprices; i++, rows++) {
-						jw_arr(&w);
-						jw_int(&w, v->id);
-						jw_int(&w, v->prices[i].market_id);
-						jw_int(&w, v->prices[i].amount);
-						jw_arr_end(&w);
+					for (int i = 0; i < v->nprices; i++) {
+						db_rows_int(w, v->id);
+						db_rows_int(w, v->prices[i].market_id);
+						db_rows_int(w, v->prices[i].amount);
 					}
 				} else if (fresh || v->has_stock) {
 					if (fresh && !v->low_stock_threshold)
 						v->low_stock_threshold = 5;
-					jw_arr(&w);
-					jw_int(&w, v->id);
-					jw_int(&w, v->stock);
-					jw_int(&w, v->low_stock_threshold);
-					jw_arr_end(&w);
-					rows++;
+					db_rows_int(w, v->id);
+					db_rows_int(w, v->stock);
+					db_rows_int(w, v->low_stock_threshold);
 				}
 			}
 		}
-		jw_arr_end(&w);
-		jp = im->js.p;
 		int rc = DB_OK;
-		if (rows && pass == 0)
-			rc = db_exec(im->db, im->q_clear_prices, DBV(DT(jp)), NULL);
-		else if (rows && pass == 1)
-			rc = db_exec(im->db, im->q_prices, DBV(DT(jp)), NULL);
-		else if (rows)
-			rc = db_exec(im->db, im->q_set_stock, DBV(DI(now), DT(jp)), NULL);
+		if (w->nrows && pass == 0)
+			rc = db_exec(im->db, im->q_clear_prices, DBV(DROWS(w)), NULL);
+		else if (w->nrows && pass == 1)
+			rc = db_exec(im->db, im->q_prices, DBV(DROWS(w)), NULL);
+		else if (w->nrows)
+			rc = db_exec(im->db, im->q_set_stock, DBV(DI(now), DROWS(w)), NULL);
 		if (rc != DB_OK)
 			return false;
 	}
 
 	/* low-stock alerts: new variants at or below their threshold, and the
 	 * restocked or depleted existing ones the query picks out */
-	js_begin(im, &w);
-	int nstock = 0;
+	db_rows_reset(w, 1);
 	for (int g = from; g < to; g++) {
 		struct group *gr = &im->groups[g];
 		if (!gr->ready || !gr->id)
@@ -629,17 +566,12 @@ static bool update_existing(struct importer *im, int from, int to, int64_t now)
 				if (v->stock <= v->low_stock_threshold && !inventory_check_alert(im->db, v->id, now))
 					return false;
 			} else if (v->has_stock) {
-				jw_arr(&w);
-				jw_int(&w, v->id);
-				jw_arr_end(&w);
-				nstock++;
+				db_rows_int(w, v->id);
 			}
 		}
 	}
-	jw_arr_end(&w);
-	if (nstock) {
-		jp = im->js.p;
-		if (db_query(im->db, &r, im->q_alerts, DBV(DT(jp))) != DB_OK)
+	if (w->nrows) {
+		if (db_query(im->db, &r, im->q_alerts, DBV(DROWS(w))) != DB_OK)
 			return false;
 		bool ok = true;
 		for (int i = 0; ok && i < r.nrows; i++)
@@ -678,7 +610,7 @@ static enum merr write_batch(struct importer *im, int from, int to)
 {
 	int64_t now = time_now();
 	int created = im->res->created, updated = im->res->updated;
-	int ntouched = im->ntouched, nfresh = im->nfresh;
+	int ntouched = im->ntouched, nfresh = im->nfresh, nlisted = im->nlisted;
 	if (!update_existing(im, from, to, now) || !insert_new(im, from, to, now))
 		goto refused;
 	return MERR_OK;
@@ -687,6 +619,7 @@ refused:
 	im->res->updated = updated;
 	im->ntouched = ntouched;
 	im->nfresh = nfresh;
+	im->nlisted = nlisted;
 	return MERR_CONFLICT;
 }
 
@@ -752,7 +685,7 @@ static bool import_batch(struct importer *im, int from, int to)
 		gr->id = existing_product(im, gr);
 		gr->ready = gr->id >= 0 && resolve_group(im, gr);
 	}
-	im->ntouched = im->nfresh = 0;
+	im->ntouched = im->nfresh = im->nlisted = 0;
 	if (db_exec(im->db, "SAVEPOINT feed_batch", DBV0, NULL) != DB_OK)
 		return false;
 	if (write_batch(im, from, to) != MERR_OK) {
@@ -760,9 +693,16 @@ static bool import_batch(struct importer *im, int from, int to)
 		    !write_one_by_one(im, from, to))
 			return false;
 	}
-	return db_exec(im->db, "RELEASE SAVEPOINT feed_batch", DBV0, NULL) == DB_OK &&
-	       product_reindex_many(im->db, im->touched, im->ntouched, false) &&
-	       product_reindex_many(im->db, im->fresh, im->nfresh, true);
+	if (db_exec(im->db, "RELEASE SAVEPOINT feed_batch", DBV0, NULL) != DB_OK ||
+	    !product_reindex_many(im->db, im->touched, im->ntouched, false) ||
+	    !product_reindex_many(im->db, im->fresh, im->nfresh, true) ||
+	    !listing_insert_new(im->db, &im->scopes, im->listed, im->nlisted))
+		return false;
+	int nactive = 0; /* im->fresh is free: the listed products to index */
+	for (int i = 0; i < im->nlisted; i++)
+		if (!im->listed[i]->status || !strcmp(im->listed[i]->status, "active"))
+			im->fresh[nactive++] = im->listed[i]->id;
+	return product_fts_add(im->db, im->fresh, nactive);
 }
 
 bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed_result *res)
@@ -787,7 +727,8 @@ bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed
 			im.groups[f->rows[i].group].rows[im.groups[f->rows[i].group].n++] = i;
 	im.touched = arena_alloc(f->a, sizeof(int64_t) * FEED_BATCH);
 	im.fresh = arena_alloc(f->a, sizeof(int64_t) * FEED_BATCH);
-	buf_init(&im.js, (size_t)FEED_BATCH * PRODUCT_MAX_VARIANTS * 4 * FEED_MAX_FIELD);
+	im.listed = arena_alloc(f->a, sizeof(*im.listed) * FEED_BATCH);
+	db_rows_init(&im.rows, 1);
 
 	bool ok = false;
 	if (db_begin(db) != DB_OK)
@@ -805,6 +746,6 @@ bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed
 fail:
 	db_rollback(db);
 out:
-	buf_free(&im.js);
+	db_rows_free(&im.rows);
 	return ok;
 }

@@ -439,6 +439,30 @@ bool product_reindex(struct db *db, int64_t id)
 	return true;
 }
 
+/* Full-text rows of active products ids[0..n) (n at most a chunk), deleted
+ * first unless fresh (just inserted: nothing to delete). js is scratch. */
+static bool fts_many(struct db *db, struct buf *js, const int64_t *ids, int n, bool fresh)
+{
+	const struct db_dialect *d = db_conn_dialect(db);
+	db_json_ids(js, ids, n);
+	for (int j = fresh && d->fts_index_many[1]; j < 2 && d->fts_index_many[j]; j++)
+		if (db_exec(db, d->fts_index_many[j], DBV(DT(js->p)), NULL) != DB_OK)
+			return false;
+	return true;
+}
+
+bool product_fts_add(struct db *db, const int64_t *ids, int n)
+{
+	enum { CHUNK = 1000 };
+	struct buf js;
+	buf_init(&js, (size_t)24 * CHUNK + 16);
+	bool ok = true;
+	for (int off = 0; ok && off < n; off += CHUNK)
+		ok = fts_many(db, &js, ids + off, n - off < CHUNK ? n - off : CHUNK, true);
+	buf_free(&js);
+	return ok;
+}
+
 /*
  * A constant number of statements per chunk of products whatever its size:
  * the ids travel as one JSON parameter, so the statement text (and its
@@ -495,12 +519,8 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
 				gone[ng++] = db_int(&r, i, 0);
 		}
 		db_res_free(&r);
-		if (na) {
-			db_json_ids(&js, active, na);
-			jp = js.p;
-			for (int j = fresh && d->fts_index_many[1]; ok && j < 2 && d->fts_index_many[j]; j++)
-				ok = db_exec(db, d->fts_index_many[j], DBV(DT(jp)), NULL) == DB_OK;
-		}
+		if (na)
+			ok = fts_many(db, &js, active, na, fresh);
 		if (ok && ng) {
 			db_json_ids(&js, gone, ng);
 			jp = js.p;

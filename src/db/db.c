@@ -437,6 +437,67 @@ fail:
 	return -1;
 }
 
+void db_rows_init(struct db_rows *r, int ncols)
+{
+	memset(r, 0, sizeof(*r));
+	r->ncols = ncols;
+}
+
+void db_rows_reset(struct db_rows *r, int ncols)
+{
+	r->ncols = ncols;
+	r->nrows = 0;
+	r->ncells = r->pool_len = 0;
+}
+
+void db_rows_free(struct db_rows *r)
+{
+	free(r->cells);
+	free(r->pool);
+	db_rows_init(r, r->ncols);
+}
+
+static void rows_cell(struct db_rows *r, struct db_cell c)
+{
+	if (r->ncells == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 1024;
+		r->cells = xrealloc(r->cells, sizeof(*r->cells) * r->cap);
+	}
+	r->cells[r->ncells++] = c;
+	r->nrows = (int)(r->ncells / (size_t)r->ncols);
+}
+
+void db_rows_int(struct db_rows *r, int64_t v)
+{
+	rows_cell(r, (struct db_cell){.t = DB_INT, .i = v});
+}
+
+void db_rows_textn(struct db_rows *r, const char *s, size_t n)
+{
+	if (r->pool_len + n + 1 > r->pool_cap) {
+		while (r->pool_len + n + 1 > r->pool_cap)
+			r->pool_cap = r->pool_cap ? r->pool_cap * 2 : 16384;
+		r->pool = xrealloc(r->pool, r->pool_cap);
+	}
+	memcpy(r->pool + r->pool_len, s, n);
+	r->pool[r->pool_len + n] = 0;
+	rows_cell(r, (struct db_cell){.t = DB_TEXT, .i = (int64_t)r->pool_len, .n = (int64_t)n});
+	r->pool_len += n + 1;
+}
+
+void db_rows_text(struct db_rows *r, const char *s)
+{
+	if (s)
+		db_rows_textn(r, s, strlen(s));
+	else
+		db_rows_null(r);
+}
+
+void db_rows_null(struct db_rows *r)
+{
+	rows_cell(r, (struct db_cell){.t = DB_NULL});
+}
+
 void db_json_ids(struct buf *b, const int64_t *ids, int n)
 {
 	buf_reset(b);

@@ -22,14 +22,56 @@ enum db_rc {
 	DB_BUSY = -3,       /**< lock timeout or serialization failure: retry */
 };
 
-enum db_type { DB_NULL, DB_INT, DB_TEXT, DB_REAL };
+enum db_type { DB_NULL, DB_INT, DB_TEXT, DB_REAL, DB_ROWS };
 
-/** A bound parameter. Use the DI/DT/DR/DN constructors. */
+/** Columns of a struct db_rows at most (c0 … c15 in the dialect's rows_from). */
+#define DB_ROWS_MAX_COLS 16
+
+/** One cell of a struct db_rows: an integer, text at `off` in its pool, or NULL. */
+struct db_cell {
+	enum db_type t;
+	int64_t i; /**< the integer, or the text's offset in the pool */
+	int64_t n; /**< text length */
+};
+
+/**
+ * A batch of rows bound as one parameter (DROWS) and read in SQL through the
+ * dialect's rows_from FROM item, whose columns are c0, c1, … in order. Cells
+ * are appended row by row; text is copied in. SQLite reads the cells where
+ * they are (a table-valued function: no parsing); PostgreSQL gets them as
+ * JSON text, so a statement casts what it reads: CAST(c0 AS BIGINT).
+ */
+struct db_rows {
+	int ncols;
+	int nrows;    /**< complete rows so far */
+	size_t ncells, cap;
+	struct db_cell *cells;
+	char *pool; /**< text, each value NUL-terminated */
+	size_t pool_len, pool_cap;
+};
+
+void db_rows_init(struct db_rows *r, int ncols);
+/** Forget the rows, keep the storage, for rows of ncols columns. */
+void db_rows_reset(struct db_rows *r, int ncols);
+void db_rows_free(struct db_rows *r);
+void db_rows_int(struct db_rows *r, int64_t v);
+/** Text (NULL: an SQL NULL). */
+void db_rows_text(struct db_rows *r, const char *s);
+void db_rows_textn(struct db_rows *r, const char *s, size_t n);
+void db_rows_null(struct db_rows *r);
+/** Text of cell c (NUL-terminated). */
+static inline const char *db_rows_str(const struct db_rows *r, const struct db_cell *c)
+{
+	return r->pool + c->i;
+}
+
+/** A bound parameter. Use the DI/DT/DR/DN/DROWS constructors. */
 struct db_val {
 	enum db_type t;
 	int64_t i;
 	double d;
 	const char *s;
+	const struct db_rows *rows;
 };
 
 #define DI(x) ((struct db_val){.t = DB_INT, .i = (x)})
@@ -38,6 +80,7 @@ struct db_val {
 #define DS(x) ((struct db_val){.t = DB_TEXT, .s = (x)})
 #define DR(x) ((struct db_val){.t = DB_REAL, .d = (x)})
 #define DN ((struct db_val){.t = DB_NULL})
+#define DROWS(x) ((struct db_val){.t = DB_ROWS, .rows = (x)})
 /** Parameter list for db_query/db_exec: DBV(DI(1), DT("x")). */
 #define DBV(...) ((const struct db_val[]){__VA_ARGS__}), \
 	(int)(sizeof((const struct db_val[]){__VA_ARGS__}) / sizeof(struct db_val))
@@ -84,6 +127,9 @@ struct db_dialect {
 	 * element, read as CAST(value ->> 0 AS BIGINT), value ->> 1 … Bulk writes
 	 * pass a batch as one parameter this way (no per-row placeholders). */
 	const char *json_rows;
+	/** FROM item (printf format, %s = a DROWS parameter such as "$1") over a
+	 * struct db_rows, with columns c0 … c15 */
+	const char *rows_from;
 };
 
 /** A driver: one per engine, in its own file. */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/jw.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "db/db.h"
@@ -117,6 +119,7 @@ static unsigned oid_of(enum db_type t)
 	case DB_INT: return 20;   /* int8 */
 	case DB_REAL: return 701; /* float8 */
 	case DB_TEXT: return 25;  /* text */
+	case DB_ROWS: return 25;  /* JSON text, read by rows_from */
 	default: return 0;        /* unknown: let the server infer */
 	}
 }
@@ -158,6 +161,28 @@ static struct pg_stmt *prepared(struct pg_conn *pc, const char *sql, const struc
 	return free_slot;
 }
 
+/* A struct db_rows as the JSON rows rows_from reads ([[1,"a",null],…]). */
+static void rows_json(struct buf *b, const struct db_rows *r)
+{
+	struct jw w;
+	jw_init(&w, b);
+	jw_arr(&w);
+	for (int i = 0; i < r->nrows; i++) {
+		jw_arr(&w);
+		for (int j = 0; j < r->ncols; j++) {
+			const struct db_cell *c = &r->cells[(size_t)i * (size_t)r->ncols + (size_t)j];
+			if (c->t == DB_INT)
+				jw_int(&w, c->i);
+			else if (c->t == DB_TEXT)
+				jw_strn(&w, db_rows_str(r, c), (size_t)c->n);
+			else
+				jw_null(&w);
+		}
+		jw_arr_end(&w);
+	}
+	jw_arr_end(&w);
+}
+
 static int run(struct pg_conn *pc, const char *sql, const struct db_val *p, int n, struct db_res *res)
 {
 	if (n > MAX_PARAMS) {
@@ -167,6 +192,8 @@ static int run(struct pg_conn *pc, const char *sql, const struct db_val *p, int 
 	char numbuf[MAX_PARAMS][32];
 	const char *values[MAX_PARAMS];
 	unsigned types[MAX_PARAMS];
+	struct buf json[MAX_PARAMS]; /* DROWS parameters as text */
+	int njson = 0;
 	for (int i = 0; i < n; i++) {
 		types[i] = oid_of(p[i].t);
 		switch (p[i].t) {
@@ -179,15 +206,24 @@ static int run(struct pg_conn *pc, const char *sql, const struct db_val *p, int 
 			values[i] = numbuf[i];
 			break;
 		case DB_TEXT: values[i] = p[i].s; break;
+		case DB_ROWS:
+			buf_init(&json[njson], SIZE_MAX);
+			rows_json(&json[njson], p[i].rows);
+			values[i] = json[njson++].p;
+			break;
 		default: values[i] = NULL; break;
 		}
 	}
 	int rc = DB_OK;
 	struct pg_stmt *st = prepared(pc, sql, p, n, &rc);
-	if (!st && rc != DB_OK)
+	PGresult *r = NULL;
+	if (st || rc == DB_OK)
+		r = st ? PQexecPrepared(pc->c, st->name, n, values, NULL, NULL, 0)
+		       : PQexecParams(pc->c, sql, n, types, values, NULL, NULL, 0);
+	while (njson)
+		buf_free(&json[--njson]);
+	if (!r)
 		return rc;
-	PGresult *r = st ? PQexecPrepared(pc->c, st->name, n, values, NULL, NULL, 0)
-			 : PQexecParams(pc->c, sql, n, types, values, NULL, NULL, 0);
 	rc = map_result(r, sql);
 	if (rc == DB_OK) {
 		int nr = PQntuples(r), nc = PQnfields(r);
@@ -349,6 +385,13 @@ const struct db_driver db_pg = {
 		.fts_prefix = ":*",
 		.str_agg = "string_agg",
 		.json_rows = "json_array_elements(CAST(%s AS json))",
+		/* PostgreSQL inlines the subquery: only the columns read are extracted */
+		.rows_from = "(SELECT value ->> 0 AS c0, value ->> 1 AS c1, value ->> 2 AS c2, "
+			     "value ->> 3 AS c3, value ->> 4 AS c4, value ->> 5 AS c5, value ->> 6 AS c6, "
+			     "value ->> 7 AS c7, value ->> 8 AS c8, value ->> 9 AS c9, value ->> 10 AS c10, "
+			     "value ->> 11 AS c11, value ->> 12 AS c12, value ->> 13 AS c13, "
+			     "value ->> 14 AS c14, value ->> 15 AS c15 "
+			     "FROM json_array_elements(CAST(%s AS json))) AS batch",
 		.fts_and = " & ",
 	},
 	.accepts = pg_accepts,

@@ -18,6 +18,7 @@
 #include "core/strconv.h"
 #include "db/db.h"
 #include "db/sqlite_rank.h"
+#include "db/sqlite_rows.h"
 
 #define STMT_CACHE 256
 
@@ -152,6 +153,11 @@ static void *sq_open(const char *url, char *err, size_t errlen)
 		sq_close(sc);
 		return NULL;
 	}
+	if ((rc = sqlite_rows_register(sc->db)) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot register mandi_rows on '%s': %s", path, sqlite3_errstr(rc));
+		sq_close(sc);
+		return NULL;
+	}
 	return sc;
 }
 
@@ -268,6 +274,7 @@ static int bind(sqlite3_stmt *st, const struct db_val *p, int n)
 		case DB_INT: rc = sqlite3_bind_int64(st, i, v->i); break;
 		case DB_REAL: rc = sqlite3_bind_double(st, i, v->d); break;
 		case DB_TEXT: rc = sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC); break;
+		case DB_ROWS: rc = sqlite3_bind_pointer(st, i, (void *)v->rows, SQLITE_ROWS_PTR, NULL); break;
 		default: rc = sqlite3_bind_null(st, i); break;
 		}
 		if (rc != SQLITE_OK)
@@ -500,6 +507,7 @@ const struct db_driver db_sqlite = {
 		.fts_prefix = "*",
 		.str_agg = "group_concat",
 		.json_rows = "json_each(%s)",
+		.rows_from = "mandi_rows(%s)",
 		.fts_and = " ",
 	},
 	.accepts = sq_accepts,

@@ -228,3 +228,67 @@ def test_refused_batch_is_redone_product_by_product(s):
     stock = dict(s.db.sql("SELECT v.sku, i.stock FROM inventory i JOIN product_variants v ON v.id = i.variant_id "
                           "WHERE v.sku IN ('%s', '%s')" % (skus[1], new)))
     assert stock == {skus[1]: "10", new: "1"}, stock
+
+
+def test_new_products_listing_rows_match_the_rebuild(s):
+    # a feed's new products get their listing rows built by the importer
+    # (catalog/listing.c); they must be the rows product_reindex's SQL makes:
+    # scopes up the category tree, price range, stock level, the size and
+    # colour lists (case folded by the database, in any order), the image,
+    # nothing for a draft
+    admin = s.admin()
+    sub = uniq("midi").lower()
+    expect(s.post("/api/catalog/categories", {"slug": sub, "name": "Midi", "parent": "dresses"}, token=admin), 201)
+    mid, tok = make_merchant(s, integration="feed")
+    p = uniq("Lr")
+    brand = uniq("LrBrand")
+    rows = [
+        {"product_id": p + "-1", "sku": p + "-1a", "name": "Midi Dress", "brand": brand, "category": sub,
+         "size": "S", "color": "Red", "stock": 10, "low_stock_threshold": 3, "images": ["a.jpg"],
+         "prices": {"US": 1000, "IN": 50000}},
+        {"product_id": p + "-1", "sku": p + "-1b", "name": "Midi Dress", "brand": brand, "category": sub,
+         "size": "s", "color": "red", "stock": 0, "prices": {"US": 1200}},
+        {"product_id": p + "-1", "sku": p + "-1c", "name": "Midi Dress", "brand": brand, "category": sub,
+         "color": "Blue", "stock": 2, "prices": {"IN": 40000}},
+        {"product_id": p + "-2", "sku": p + "-2a", "name": "Plain Tee", "category": "tops",
+         "size": "XL", "color": "\u00c4rmel", "stock": 0, "prices": {"US": 500}},
+        {"product_id": p + "-3", "sku": p + "-3a", "name": "Draft Tee", "category": "tops", "status": "draft",
+         "stock": 5, "prices": {"US": 700}},
+    ]
+    r = expect(post_feed(s, mid, tok, "\n".join(json.dumps(x) for x in rows) + "\n", "application/x-ndjson"), 200)
+    assert (r["created"], r["failed"]) == (3, 0), r
+    ids = dict(s.db.sql("SELECT external_id, id FROM products WHERE merchant_id = %d" % mid))
+    idlist = ",".join(ids.values())
+
+    def lists(v):  # the shell client splits on "|": lists come back with ","
+        return ",".join(sorted(v.replace("|", ",").split(",")))
+
+    def snapshot():
+        pm = s.db.sql("SELECT product_id, market_id, scope_id, category_id, brand_id, price, price_max, "
+                      "popularity, created_at, REPLACE(sizes, '|', ','), REPLACE(colors, '|', ','), in_stock, "
+                      "stock_level, REPLACE(stock_sizes, '|', ','), REPLACE(stock_colors, '|', ','), "
+                      "image FROM product_market WHERE product_id IN (%s) ORDER BY 1, 2, 3" % idlist)
+        pm = [row[:9] + [lists(x) for x in row[9:11]] + row[11:13] + [lists(x) for x in row[13:15]] + row[15:]
+              for row in pm]
+        attrs = s.db.sql("SELECT category_id, attr, product_id FROM listing_attrs WHERE product_id IN (%s) "
+                         "ORDER BY 1, 2, 3" % idlist)
+        return pm, attrs
+
+    fresh = snapshot()
+    pm, attrs = fresh
+    one, two = ids[p + "-1"], ids[p + "-2"]
+    us = s.db.sql("SELECT id FROM markets WHERE code = 'US'")[0][0]
+    dresses, subid = (s.db.sql("SELECT id FROM categories WHERE slug = '%s'" % x)[0][0] for x in ("dresses", sub))
+    mine = [row for row in pm if row[0] == one and row[1] == us]
+    assert [row[2] for row in mine] == sorted(["0", dresses, subid], key=int), mine
+    # US: the S/red and s/red variants (10 and 0 in stock); IN: S/Red and the unsized Blue one
+    assert mine[0][5:7] == ["1000", "1200"], mine
+    assert mine[0][9:13] == [lists("|s|s|"), lists("|red|red|"), "1", "2"], mine
+    assert mine[0][13:15] == [lists("|s|"), lists("|red|")] and "a.jpg" in mine[0][15] and not mine[1][15]
+    assert not [row for row in pm if row[0] == ids[p + "-3"]]
+    assert [row[1] for row in attrs if row[2] == one] == ["c:blue", "c:red", "s:", "s:s"]
+    assert [row[11] for row in pm if row[0] == two] == ["0", "0"]
+    # the same products through product_reindex's SQL (an update rebuilds them)
+    for ext, pid in ids.items():
+        expect(s.put("/api/catalog/products/%s" % pid, {"description": "again"}, token=tok), 200)
+    assert snapshot() == fresh
