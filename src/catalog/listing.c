@@ -5,8 +5,8 @@
  * stock, aggregates them per market and crosses the result with the
  * category scopes; for a feed of new products that aggregate was a third of
  * the cost of the listing rows. The writer already holds every value, so
- * here the rows are built from its structs and travel as one JSON parameter
- * per table (the dialect's json_rows).
+ * here the rows are built from its structs and travel as one struct db_rows
+ * parameter per table (the dialect's rows_from).
  */
 #include "catalog/listing.h"
 
@@ -167,7 +167,7 @@ static void attr_rows(struct db_rows *w, struct buf *tmp, const struct product *
 
 /* Column lists of the two tables' rows (c0 … in the order the rows are
  * built above). */
-static const char PM_INSERT[] =
+static const char MARKET_ROWS_INSERT[] =
 	"INSERT INTO product_market (product_id, market_id, scope_id, category_id, brand_id, price, "
 	"price_max, popularity, created_at, sizes, colors, stock_sizes, stock_colors, in_stock, "
 	"stock_level, image) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), CAST(c2 AS BIGINT), "
@@ -175,7 +175,7 @@ static const char PM_INSERT[] =
 	"CAST(c7 AS BIGINT), CAST(c8 AS BIGINT), LOWER(c9), LOWER(c10), LOWER(c11), LOWER(c12), "
 	"CAST(c13 AS INTEGER), CAST(c14 AS INTEGER), c15 FROM %s";
 /* sizes or colours that differ only in case meet here */
-static const char ATTRS_INSERT[] =
+static const char ATTR_ROWS_INSERT[] =
 	"INSERT INTO listing_attrs (category_id, attr, product_id) SELECT CAST(c0 AS BIGINT), "
 	"LOWER(c1), CAST(c2 AS BIGINT) FROM %s WHERE true ON CONFLICT DO NOTHING";
 
@@ -204,7 +204,7 @@ bool listing_insert_new(struct db *db, const struct listing_scopes *s, struct pr
 		}
 		if (rows.nrows) {
 			buf_reset(&sql);
-			buf_printf(&sql, table == 0 ? PM_INSERT : ATTRS_INSERT, from);
+			buf_printf(&sql, table == 0 ? MARKET_ROWS_INSERT : ATTR_ROWS_INSERT, from);
 			ok = db_exec(db, sql.p, DBV(DROWS(&rows)), NULL) == DB_OK;
 		}
 	}

@@ -366,7 +366,9 @@ enum merr product_load(struct db *db, struct arena *a, int64_t id, struct produc
  * JOIN keeps the products outside: SQLite otherwise walks the scopes and
  * builds an automatic index over the aggregated rows, and the rows arrive in
  * product order, which their indexes take more cheaply (-9 % of the
- * instructions of a 1,000-product batch). */
+ * instructions of a 1,000-product batch). catalog/listing.c builds the same
+ * rows in C for a feed's new products: change the two together (a feed
+ * test compares them). */
 static const char LISTING_INSERT[] =
 	"INSERT INTO product_market (product_id, market_id, scope_id, category_id, brand_id, price, "
 	"price_max, popularity, created_at, sizes, colors, in_stock, stock_level, stock_sizes, "
