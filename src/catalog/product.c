@@ -398,6 +398,37 @@ static const char LISTING_INSERT[] =
 	"GROUP BY p.id, pp.market_id, p.category_id, p.brand_id, p.popularity, p.created_at) x "
 	"CROSS JOIN scopes s WHERE s.category_id = x.category_id";
 
+/*
+ * Rebuilding the rows of products that have them: what the rebuild would
+ * not make again goes first — every row of a product no longer active or
+ * moved to another category (its scopes change with it), and the rows of a
+ * market none of its variants has a price in any more — then LISTING_INSERT
+ * writes only the rows that differ from what is there. A feed updating
+ * products it already sent mostly changes nothing here, and deleting and
+ * inserting every row again had been 4.4 s of a 7 s re-import of 50,000
+ * products (six B-trees per row, twice).
+ */
+static const char LISTING_STALE[] =
+	" AND (NOT EXISTS (SELECT 1 FROM products p WHERE p.id = product_market.product_id AND "
+	"p.status = 'active' AND p.category_id = product_market.category_id) OR NOT EXISTS (SELECT 1 "
+	"FROM product_variants v JOIN product_prices pp ON pp.variant_id = v.id WHERE v.product_id = "
+	"product_market.product_id AND pp.market_id = product_market.market_id))";
+static const char LISTING_UPSERT[] =
+	" ON CONFLICT (product_id, market_id, scope_id) DO UPDATE SET brand_id = excluded.brand_id, "
+	"price = excluded.price, price_max = excluded.price_max, popularity = excluded.popularity, "
+	"created_at = excluded.created_at, sizes = excluded.sizes, colors = excluded.colors, "
+	"in_stock = excluded.in_stock, stock_level = excluded.stock_level, "
+	"stock_sizes = excluded.stock_sizes, stock_colors = excluded.stock_colors, image = excluded.image "
+	"WHERE product_market.brand_id IS DISTINCT FROM excluded.brand_id OR "
+	"product_market.price <> excluded.price OR product_market.price_max <> excluded.price_max OR "
+	"product_market.popularity <> excluded.popularity OR "
+	"product_market.created_at <> excluded.created_at OR product_market.sizes <> excluded.sizes OR "
+	"product_market.colors <> excluded.colors OR product_market.in_stock <> excluded.in_stock OR "
+	"product_market.stock_level <> excluded.stock_level OR "
+	"product_market.stock_sizes <> excluded.stock_sizes OR "
+	"product_market.stock_colors <> excluded.stock_colors OR "
+	"product_market.image IS DISTINCT FROM excluded.image";
+
 /* listing_attrs rows (see 008_listing_attrs.sql) of the active products
  * matching the %s conditions on p (twice the same). */
 static const char ATTRS_INSERT[] =
@@ -493,6 +524,7 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
 			buf_reset(&sql);
 			buf_adds(&sql, "DELETE FROM product_market WHERE product_id");
 			db_ids_in(&sql, d);
+			buf_adds(&sql, LISTING_STALE);
 			ok = db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 			buf_reset(&sql);
 			buf_adds(&sql, "DELETE FROM listing_attrs WHERE product_id");
@@ -501,6 +533,8 @@ bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
 		}
 		buf_reset(&sql);
 		listing_insert_sql(&sql, d, cond.p);
+		if (!fresh)
+			buf_adds(&sql, LISTING_UPSERT);
 		ok = ok && db_exec(db, sql.p, DBV(DT(jp)), NULL) == DB_OK;
 		buf_reset(&sql);
 		buf_printf(&sql, ATTRS_INSERT, cond.p, cond.p);

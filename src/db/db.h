@@ -113,7 +113,9 @@ struct db_dialect {
 	const char *fts_delete;    /**< drop product $1 from the index */
 	const char *fts_rebuild[2]; /**< statements (NULL = none) that reindex every active product */
 	/** fts_index for every product listed in $1, JSON rows text ("[[1],[2]]");
-	 * where there are two, the first only drops what was indexed before */
+	 * where there are two, the first only drops what is out of date and the
+	 * second adds what is missing (for products just inserted, the second
+	 * alone) */
 	const char *fts_index_many[2];
 	const char *fts_delete_many; /**< fts_delete for every product listed in $1 (as above) */
 	/** SELECT product id, integer rank (higher = better) matching query $1 */

@@ -485,14 +485,23 @@ const struct db_driver db_sqlite = {
 			      "LEFT JOIN brands b ON b.id = p.brand_id WHERE p.id = $1"},
 		.fts_delete = "DELETE FROM product_fts WHERE rowid = $1",
 		/* one statement per batch: FTS5 flushes its pending terms into a new
-		 * segment at the end of every statement that writes it */
-		.fts_index_many = {"DELETE FROM product_fts WHERE rowid IN "
-				   "(SELECT value ->> 0 FROM json_each($1))",
+		 * segment at the end of every statement that writes it. Only rows
+		 * whose text changed are dropped and written again (the table keeps
+		 * its text): a feed sending its products again mostly changes none,
+		 * and tokenising everything again was 0.8 s of a 50,000-product
+		 * re-import */
+		.fts_index_many = {"DELETE FROM product_fts WHERE rowid IN (SELECT p.id FROM products p "
+				   "JOIN categories c ON c.id = p.category_id LEFT JOIN brands b ON "
+				   "b.id = p.brand_id JOIN product_fts f ON f.rowid = p.id WHERE p.id IN "
+				   "(SELECT value ->> 0 FROM json_each($1)) AND (f.name IS NOT p.name OR "
+				   "f.brand IS NOT COALESCE(b.name, '') OR f.category IS NOT c.name OR "
+				   "f.tags IS NOT p.tags OR f.description IS NOT p.description))",
 				   "INSERT INTO product_fts (rowid, name, brand, category, tags, description) "
 				   "SELECT p.id, p.name, COALESCE(b.name, ''), c.name, p.tags, p.description "
 				   "FROM products p JOIN categories c ON c.id = p.category_id "
 				   "LEFT JOIN brands b ON b.id = p.brand_id "
-				   "WHERE p.id IN (SELECT value ->> 0 FROM json_each($1))"},
+				   "WHERE p.id IN (SELECT value ->> 0 FROM json_each($1)) AND NOT EXISTS "
+				   "(SELECT 1 FROM product_fts f WHERE f.rowid = p.id)"},
 		.fts_delete_many = "DELETE FROM product_fts WHERE rowid IN (SELECT value ->> 0 FROM json_each($1))",
 		.fts_rebuild = {"DELETE FROM product_fts",
 				"INSERT INTO product_fts (rowid, name, brand, category, tags, description) "

@@ -230,7 +230,7 @@ def test_refused_batch_is_redone_product_by_product(s):
     assert stock == {skus[1]: "10", new: "1"}, stock
 
 
-def test_new_products_listing_rows_match_the_rebuild(s):
+def test_feed_listing_rows_match_a_rebuild(s):
     # a feed's new products get their listing rows built by the importer
     # (catalog/listing.c); they must be the rows product_reindex's SQL makes:
     # scopes up the category tree, price range, stock level, the size and
@@ -292,3 +292,31 @@ def test_new_products_listing_rows_match_the_rebuild(s):
     for ext, pid in ids.items():
         expect(s.put("/api/catalog/products/%s" % pid, {"description": "again"}, token=tok), 200)
     assert snapshot() == fresh
+    # a feed updating them rebuilds only what changed (product.c,
+    # LISTING_STALE / LISTING_UPSERT; the full-text rows whose text changed):
+    # the result must still be what a rebuild from scratch makes. The first
+    # product moves to tops and loses IN, the second is renamed and repriced,
+    # the draft goes live.
+    old_word, new_word = uniq("zqold").lower(), uniq("zqnew").lower()
+    expect(s.put("/api/catalog/products/%s" % two, {"name": "Plain Tee " + old_word}, token=tok), 200)
+    assert [x["id"] for x in expect(s.get("/api/catalog/search?market=US&q=" + old_word), 200)["data"]] == [int(two)]
+    update = [
+        dict(rows[0], category="tops", prices={"US": 900}),
+        dict(rows[1], category="tops"),
+        dict(rows[2], category="tops", prices={"US": 800}),
+        dict(rows[3], name="Plain Tee " + new_word, prices={"US": 650}),
+        dict(rows[4], status="active"),
+    ]
+    r = expect(post_feed(s, mid, tok, "\n".join(json.dumps(x) for x in update) + "\n", "application/x-ndjson"), 200)
+    assert (r["updated"], r["failed"]) == (3, 0), r
+    fed = snapshot()
+    pm = fed[0]
+    tops = s.db.sql("SELECT id FROM categories WHERE slug = 'tops'")[0][0]
+    assert {(row[1], row[2]) for row in pm if row[0] == one} == {(us, "0"), (us, tops)}, pm
+    assert [row[5] for row in pm if row[0] == two] == ["650", "650"]
+    assert len([row for row in pm if row[0] == ids[p + "-3"]]) == 2
+    assert not expect(s.get("/api/catalog/search?market=US&q=" + old_word), 200)["data"]
+    assert [x["id"] for x in expect(s.get("/api/catalog/search?market=US&q=" + new_word), 200)["data"]] == [int(two)]
+    for ext, pid in ids.items():
+        expect(s.put("/api/catalog/products/%s" % pid, {"description": "again"}, token=tok), 200)
+    assert snapshot() == fed
