@@ -72,11 +72,14 @@ void app_stop(void)
 int app_cmd_jobs(int argc, char **argv)
 {
 	if (argc < 1 || strcmp(argv[0], "run-once") != 0) {
-		fprintf(stderr, "usage: mandi jobs run-once [--at RFC3339-TIME]\n");
+		fprintf(stderr, "usage: mandi jobs run-once [--at RFC3339-TIME] [--job NAME]\n");
 		return 2;
 	}
 	int64_t at = time_now();
+	const char *only = NULL;
 	for (int i = 1; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--job") == 0)
+			only = argv[i + 1];
 		if (strcmp(argv[i], "--at") == 0) {
 			at = time_parse_rfc3339(argv[i + 1]);
 			if (at < 0) {
@@ -97,10 +100,14 @@ int app_cmd_jobs(int argc, char **argv)
 	db_release(db);
 	/* jobs invalidate caches; with Redis that reaches the running servers */
 	ok = ok && cache_init(cfg.cache_type, cfg.redis_url, 1u << 20);
-	int failed = ok ? jobs_run_all(at) : 1;
+	int failed = ok ? jobs_run_all(at, only) : 1;
 	cache_shutdown();
 	market_shutdown();
 	db_pool_close();
+	if (failed < 0) {
+		fprintf(stderr, "jobs: no job named '%s'\n", only);
+		return 2;
+	}
 	printf("jobs: %d failed\n", failed);
 	return failed ? 1 : 0;
 }

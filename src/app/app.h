@@ -17,7 +17,7 @@ void app_stop(void);
 bool app_seed_demo(struct db *db, int64_t n);
 /** `mandi import-feed FILE --merchant CODE`. */
 int app_cmd_import_feed(int argc, char **argv);
-/** `mandi jobs run-once [--at TIME]`. */
+/** `mandi jobs run-once [--at TIME] [--job NAME]`. */
 int app_cmd_jobs(int argc, char **argv);
 
 #endif

@@ -201,7 +201,7 @@ static const struct command {
 	{"routes", cmd_routes, "print the route table"},
 	{"config", cmd_config, "describe the configuration variables"},
 	{"import-feed", app_cmd_import_feed, "import a product feed FILE --merchant CODE"},
-	{"jobs", app_cmd_jobs, "run due background jobs once: jobs run-once [--at TIME]"},
+	{"jobs", app_cmd_jobs, "run background jobs once: jobs run-once [--at TIME] [--job NAME]"},
 };
 
 static void usage(void)

@@ -472,8 +472,9 @@ bool product_reindex(struct db *db, int64_t id)
 	return true;
 }
 
-/* Full-text rows of active products ids[0..n) (n at most a chunk), deleted
- * first unless fresh (just inserted: nothing to delete). js is scratch. */
+/* Full-text rows of active products ids[0..n) (n at most a chunk): out of
+ * date ones dropped first unless fresh (just inserted: none), then the
+ * missing ones written (the dialect's fts_index_many). js is scratch. */
 static bool fts_many(struct db *db, struct buf *js, const int64_t *ids, int n, bool fresh)
 {
 	const struct db_dialect *d = db_conn_dialect(db);

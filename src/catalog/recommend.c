@@ -194,6 +194,12 @@ static bool store(struct db *db, int64_t market_id, const struct item *self, con
 		p[b + 1] = DI(top[k].score);
 		p[b + 2] = DS(reason_names[top[k].why]);
 	}
+	/* another instance refreshing the same market at the same time (a
+	 * scheduled run beside `mandi jobs run-once`) may have written the
+	 * product's rows after this DELETE looked: take them over, not fail */
+	snprintf(sql + len, sizeof(sql) - (size_t)len,
+		 " ON CONFLICT (product_id, market_id, recommended_id) DO UPDATE SET score = excluded.score, "
+		 "reason = excluded.reason, computed_at = excluded.computed_at");
 	return db_exec(db, sql, p, 3 + nt * 3, NULL) == DB_OK;
 }
 

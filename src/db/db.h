@@ -27,7 +27,7 @@ enum db_type { DB_NULL, DB_INT, DB_TEXT, DB_REAL, DB_ROWS };
 /** Columns of a struct db_rows at most (c0 … c15 in the dialect's rows_from). */
 #define DB_ROWS_MAX_COLS 16
 
-/** One cell of a struct db_rows: an integer, text at `off` in its pool, or NULL. */
+/** One cell of a struct db_rows: an integer, text at offset i in its pool, or NULL. */
 struct db_cell {
 	enum db_type t;
 	int64_t i; /**< the integer, or the text's offset in the pool */
@@ -50,6 +50,7 @@ struct db_rows {
 	size_t pool_len, pool_cap;
 };
 
+/** Empty rows of ncols columns (1 … DB_ROWS_MAX_COLS: rows_from has no more). */
 void db_rows_init(struct db_rows *r, int ncols);
 /** Forget the rows, keep the storage, for rows of ncols columns. */
 void db_rows_reset(struct db_rows *r, int ncols);

@@ -286,7 +286,11 @@ enum merr discover_trending(struct db *db, const struct market *m, int limit,
  * Replace each market's snapshot in one transaction, so a reader sees the
  * old list or the new one, never half. The score is the catalog's popularity
  * counter; the snapshot is what lets the endpoint answer from one indexed
- * read while the social service is down.
+ * read while the social service is down. Ranks are upserted and the ranks
+ * past the new list deleted: another instance replacing the same snapshot
+ * at the same time (a scheduled run beside `mandi jobs run-once`) may have
+ * written ranks after this DELETE looked, and the list written last wins
+ * whole instead of the run failing on a duplicate rank.
  */
 bool discover_refresh_trending(struct db *db, int64_t now)
 {
@@ -305,11 +309,16 @@ bool discover_refresh_trending(struct db *db, int64_t now)
 		for (int i = 0; i < top.n; i++)
 			if (db_exec(db,
 				    "INSERT INTO trending_products (market_id, product_id, rank, score, "
-				    "computed_at) VALUES ($1, $2, $3, $4, $5)",
+				    "computed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (market_id, rank) "
+				    "DO UPDATE SET product_id = excluded.product_id, score = excluded.score, "
+				    "computed_at = excluded.computed_at",
 				    DBV(DI(ms[k].id), DI(top.items[i].id), DI(i + 1),
 					DI((int64_t)top.items[i].score), DI(now)),
 				    NULL) != DB_OK)
 				goto fail;
+		if (db_exec(db, "DELETE FROM trending_products WHERE market_id = $1 AND rank > $2",
+			    DBV(DI(ms[k].id), DI(top.n)), NULL) != DB_OK)
+			goto fail;
 		if (db_commit(db) != DB_OK)
 			return false;
 	}

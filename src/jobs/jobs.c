@@ -85,13 +85,16 @@ void jobs_tick(void)
 	}
 }
 
-int jobs_run_all(int64_t now)
+int jobs_run_all(int64_t now, const char *only)
 {
-	int failed = 0;
+	int failed = 0, ran = 0;
 	const struct job *const *lists[] = {job_tables, job_tables_local};
 	for (int l = 0; l < 2; l++)
 		for (const struct job *const *t = lists[l]; *t; t++)
 			for (const struct job *j = *t; j->name; j++)
-				failed += !run_one(j, now, true, l == 0);
-	return failed;
+				if (!only || strcmp(j->name, only) == 0) {
+					failed += !run_one(j, now, true, l == 0);
+					ran++;
+				}
+	return ran ? failed : -1;
 }

@@ -37,9 +37,10 @@ void job_release(struct db *db, const char *name);
 
 /** Called every second by the server: run each job whose interval passed. */
 void jobs_tick(void);
-/** Run every job once now (ignoring intervals, still taking leases).
- * Returns the number of jobs that failed. */
-int jobs_run_all(int64_t now);
+/** Run every job (or only the one named `only`) once now, ignoring
+ * intervals, still taking leases. Returns the number of jobs that failed;
+ * -1 when `only` names no job. */
+int jobs_run_all(int64_t now, const char *only);
 /** Stable identity of this process for lease rows ("host:pid"). */
 const char *jobs_holder(void);
 

@@ -1,9 +1,10 @@
 """Catalog: recommendations refreshed by the background job — bought
 together, similar, popular; never the product itself, nothing unavailable
 in the market or out of stock."""
+import subprocess
 import time
 
-from harness import expect, uniq
+from harness import BINARY, expect, uniq
 from catalog_util import make_merchant, create, sql_write
 
 
@@ -90,3 +91,41 @@ def test_popular_fills_in_when_nothing_else_matches(s):
     got = recs(s, lonely["id"])
     assert other["id"] in [x["id"] for x in got] and lonely["id"] not in [x["id"] for x in got]
     assert next(x for x in got if x["id"] == other["id"])["reason"] == "popular"
+
+
+def test_concurrent_refreshes_both_succeed(s):
+    # two instances refreshing recommendations (and the trending snapshot)
+    # at once, as a scheduled run beside `mandi jobs run-once`: on
+    # PostgreSQL the later one's DELETE does not see rows the other has just
+    # written, and its INSERT met them as duplicate keys; both must finish,
+    # and each product keeps one list
+    mid, tok = make_merchant(s)
+    made = [create(s, tok, mid, name="Concurrent Tee %d" % i, category="tops") for i in range(30)]
+    # the runs below take every job's lease hours ahead; put the leases back
+    # afterwards so the other tests' run_jobs still get theirs
+    leases = s.db.sql("SELECT name, holder, expires_at, last_run_at FROM job_leases")
+    for round_ in range(4):
+        ats = [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600 * (4 + 2 * k + 8 * round_)))
+               for k in range(2)]
+        procs = [subprocess.Popen([BINARY, "jobs", "run-once", "--at", at, "--job", job], env=s.env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for at in ats for job in ("catalog.recommendations", "trending-refresh")]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], outs
+    sql_write(s, "DELETE FROM job_leases")
+    for name, holder, expires, last in leases:
+        sql_write(s, "INSERT INTO job_leases (name, holder, expires_at, last_run_at) VALUES ('%s', '%s', %s, %s)"
+                  % (name, holder, expires, last or "NULL"))
+    dup = s.db.sql("SELECT COUNT(*) FROM (SELECT product_id, market_id, recommended_id FROM product_recommendations "
+                   "GROUP BY product_id, market_id, recommended_id HAVING COUNT(*) > 1) d")
+    assert dup == [["0"]]
+    over = s.db.sql("SELECT COUNT(*) FROM (SELECT product_id, market_id FROM product_recommendations "
+                    "GROUP BY product_id, market_id HAVING COUNT(*) > 12) d")
+    assert over == [["0"]]
+    ranks = s.db.sql("SELECT market_id, COUNT(*), MAX(rank) FROM trending_products GROUP BY market_id")
+    assert ranks and all(n == top for _, n, top in ranks), ranks
+    r = s.run("jobs", "run-once", "--job", "no-such-job", check=False)
+    assert r.returncode == 2 and "no-such-job" in r.stderr
+    # out of the way of the other tests' popular pools
+    for p in made:
+        expect(s.delete("/api/catalog/products/%d" % p["id"], token=tok), 200)
