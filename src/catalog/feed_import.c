@@ -7,9 +7,10 @@
  * map for the whole file). A batch is then written inside one savepoint with
  * a constant number of multi-row statements, for the products it updates
  * and for the new ones (each batch's cells travel as one parameter, see
- * struct db_rows). Should the database refuse any of it (a SKU taken meanwhile, stock below what is reserved…), the batch is
- * rolled back and redone product by product, a savepoint each, so the
- * refusal lands on the rows of its own product and nothing else.
+ * struct db_rows). Should the database refuse any of it (a SKU taken
+ * meanwhile, stock below what is reserved…), the batch is rolled back and
+ * redone product by product, a savepoint each, so the refusal lands on the
+ * rows of its own product and nothing else.
  * product_market rows and the full-text index are rebuilt once per batch;
  * for the new products of a batch written whole, the listing rows are built
  * from what the importer holds (catalog/listing.c) instead.
@@ -52,9 +53,9 @@ struct importer {
 	/* statements, with the dialect's rows_from filled in */
 	const char *q_codes, *q_skus, *q_products, *q_variants, *q_prices, *q_stock;
 	const char *q_set_products, *q_set_variants, *q_clear_prices, *q_set_stock, *q_alerts;
-	int64_t *touched, *fresh; /* products the current batch updated / inserted */
+	int64_t *touched, *fresh; /* products the batch updated / inserted one by one */
 	int ntouched, nfresh;
-	struct product **listed; /* the batch's new products, when written whole */
+	struct product **listed; /* its new products, when written whole */
 	int nlisted;
 	struct listing_scopes scopes;
 };
@@ -138,64 +139,74 @@ static const char *stmt(struct importer *im, const char *fmt, const char *param)
 
 static bool importer_init(struct importer *im)
 {
-	im->q_codes = stmt(im, "SELECT external_id, id FROM products WHERE merchant_id = $1 AND "
-			       "external_id IN (SELECT c0 FROM %s)", "$2");
-	im->q_skus = stmt(im, "SELECT v.sku, p.id, p.merchant_id FROM product_variants v JOIN products p "
-			      "ON p.id = v.product_id WHERE v.sku IN (SELECT c0 FROM %s)", "$1");
-	im->q_products = stmt(im,
-				   "INSERT INTO products (merchant_id, brand_id, category_id, name, description, "
-				   "tags, status, created_at, updated_at, external_id) SELECT $1, "
-				   "CAST(c1 AS BIGINT), CAST(c2 AS BIGINT), c3, c4, c5, c6, $2, $2, c0 FROM %s "
-				   "RETURNING id, external_id",
-				   "$3");
+	im->q_codes = stmt(im,
+			   "SELECT external_id, id FROM products WHERE merchant_id = $1 AND "
+			   "external_id IN (SELECT c0 FROM %s)",
+			   "$2");
+	im->q_skus =
+	    stmt(im,
+		 "SELECT v.sku, p.id, p.merchant_id FROM product_variants v JOIN products p "
+		 "ON p.id = v.product_id WHERE v.sku IN (SELECT c0 FROM %s)",
+		 "$1");
+	im->q_products =
+	    stmt(im,
+		 "INSERT INTO products (merchant_id, brand_id, category_id, name, description, "
+		 "tags, status, created_at, updated_at, external_id) SELECT $1, "
+		 "CAST(c1 AS BIGINT), CAST(c2 AS BIGINT), c3, c4, c5, c6, $2, $2, c0 FROM %s "
+		 "RETURNING id, external_id",
+		 "$3");
 	im->q_variants = stmt(im,
-				   "INSERT INTO product_variants (product_id, sku, size, color, images, "
-				   "created_at) SELECT CAST(c0 AS BIGINT), c1, c2, c3, c4, $1 FROM %s "
-				   "RETURNING id, sku",
-				   "$2");
+			      "INSERT INTO product_variants (product_id, sku, size, color, images, "
+			      "created_at) SELECT CAST(c0 AS BIGINT), c1, c2, c3, c4, $1 FROM %s "
+			      "RETURNING id, sku",
+			      "$2");
 	im->q_prices = stmt(im,
-				 "INSERT INTO product_prices (variant_id, market_id, price) SELECT "
-				 "CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), CAST(c2 AS BIGINT) FROM %s",
-				 "$1");
-	im->q_stock = stmt(im,
-				"INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
-				"updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
-				"CAST(c2 AS BIGINT), $1 FROM %s",
-				"$2");
+			    "INSERT INTO product_prices (variant_id, market_id, price) SELECT "
+			    "CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), CAST(c2 AS BIGINT) FROM %s",
+			    "$1");
+	im->q_stock =
+	    stmt(im,
+		 "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
+		 "updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
+		 "CAST(c2 AS BIGINT), $1 FROM %s",
+		 "$2");
 	/* updates: the same COALESCE rules as product_apply, a statement per table */
-	im->q_set_products = stmt(im,
-				       "UPDATE products SET name = COALESCE(c1, name), "
-				       "description = COALESCE(c2, description), tags = COALESCE(c3, tags), "
-				       "status = COALESCE(c4, status), "
-				       "category_id = COALESCE(CAST(c5 AS BIGINT), category_id), "
-				       "brand_id = COALESCE(CAST(c6 AS BIGINT), brand_id), updated_at = $1 "
-				       "FROM %s WHERE products.id = CAST(c0 AS BIGINT)",
-				       "$2");
+	im->q_set_products =
+	    stmt(im,
+		 "UPDATE products SET name = COALESCE(c1, name), "
+		 "description = COALESCE(c2, description), tags = COALESCE(c3, tags), "
+		 "status = COALESCE(c4, status), "
+		 "category_id = COALESCE(CAST(c5 AS BIGINT), category_id), "
+		 "brand_id = COALESCE(CAST(c6 AS BIGINT), brand_id), updated_at = $1 "
+		 "FROM %s WHERE products.id = CAST(c0 AS BIGINT)",
+		 "$2");
 	im->q_set_variants = stmt(im,
-				       "UPDATE product_variants SET size = COALESCE(c1, size), "
-				       "color = COALESCE(c2, color), images = COALESCE(c3, images) "
-				       "FROM %s WHERE product_variants.sku = c0 RETURNING id, sku",
-				       "$1");
+				  "UPDATE product_variants SET size = COALESCE(c1, size), "
+				  "color = COALESCE(c2, color), images = COALESCE(c3, images) "
+				  "FROM %s WHERE product_variants.sku = c0 RETURNING id, sku",
+				  "$1");
 	im->q_clear_prices = stmt(im,
-				       "DELETE FROM product_prices WHERE variant_id IN "
-				       "(SELECT CAST(c0 AS BIGINT) FROM %s)",
-				       "$1");
+				  "DELETE FROM product_prices WHERE variant_id IN "
+				  "(SELECT CAST(c0 AS BIGINT) FROM %s)",
+				  "$1");
 	/* stock below what is reserved fails the CHECK: the batch is redone */
-	im->q_set_stock = stmt(im,
-				    "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
-				    "updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
-				    "CAST(c2 AS BIGINT), $1 FROM %s WHERE true ON CONFLICT (variant_id) "
-				    "DO UPDATE SET stock = excluded.stock, updated_at = excluded.updated_at",
-				    "$2");
+	im->q_set_stock =
+	    stmt(im,
+		 "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
+		 "updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
+		 "CAST(c2 AS BIGINT), $1 FROM %s WHERE true ON CONFLICT (variant_id) "
+		 "DO UPDATE SET stock = excluded.stock, updated_at = excluded.updated_at",
+		 "$2");
 	/* the variants inventory_check_alert has something to do for: at or
 	 * below the threshold, or with an open alert to resolve */
-	im->q_alerts = stmt(im,
-				 "SELECT i.variant_id FROM inventory i WHERE i.variant_id IN "
-				 "(SELECT CAST(c0 AS BIGINT) FROM %s) AND "
-				 "(i.stock - i.reserved <= i.low_stock_threshold OR EXISTS (SELECT 1 FROM "
-				 "system_alerts a WHERE a.status = 'open' AND "
-				 "a.dedup_key = 'low_stock:variant:' || i.variant_id))",
-				 "$1");
+	im->q_alerts =
+	    stmt(im,
+		 "SELECT i.variant_id FROM inventory i WHERE i.variant_id IN "
+		 "(SELECT CAST(c0 AS BIGINT) FROM %s) AND "
+		 "(i.stock - i.reserved <= i.low_stock_threshold OR EXISTS (SELECT 1 FROM "
+		 "system_alerts a WHERE a.status = 'open' AND "
+		 "a.dedup_key = 'low_stock:variant:' || i.variant_id))",
+		 "$1");
 	/* categories are a small table: every slug once for the whole file */
 	if (!listing_scopes_load(im->db, im->f->a, &im->scopes))
 		return false;
@@ -610,7 +621,7 @@ static enum merr write_batch(struct importer *im, int from, int to)
 {
 	int64_t now = time_now();
 	int created = im->res->created, updated = im->res->updated;
-	int ntouched = im->ntouched, nfresh = im->nfresh, nlisted = im->nlisted;
+	int ntouched = im->ntouched, nlisted = im->nlisted;
 	if (!update_existing(im, from, to, now) || !insert_new(im, from, to, now))
 		goto refused;
 	return MERR_OK;
@@ -618,7 +629,6 @@ refused:
 	im->res->created = created;
 	im->res->updated = updated;
 	im->ntouched = ntouched;
-	im->nfresh = nfresh;
 	im->nlisted = nlisted;
 	return MERR_CONFLICT;
 }
@@ -693,16 +703,10 @@ static bool import_batch(struct importer *im, int from, int to)
 		    !write_one_by_one(im, from, to))
 			return false;
 	}
-	if (db_exec(im->db, "RELEASE SAVEPOINT feed_batch", DBV0, NULL) != DB_OK ||
-	    !product_reindex_many(im->db, im->touched, im->ntouched, false) ||
-	    !product_reindex_many(im->db, im->fresh, im->nfresh, true) ||
-	    !listing_insert_new(im->db, &im->scopes, im->listed, im->nlisted))
-		return false;
-	int nactive = 0; /* im->fresh is free: the listed products to index */
-	for (int i = 0; i < im->nlisted; i++)
-		if (!im->listed[i]->status || !strcmp(im->listed[i]->status, "active"))
-			im->fresh[nactive++] = im->listed[i]->id;
-	return product_fts_add(im->db, im->fresh, nactive);
+	return db_exec(im->db, "RELEASE SAVEPOINT feed_batch", DBV0, NULL) == DB_OK &&
+	       product_reindex_many(im->db, im->touched, im->ntouched, false) &&
+	       product_reindex_many(im->db, im->fresh, im->nfresh, true) &&
+	       listing_insert_new(im->db, &im->scopes, im->listed, im->nlisted);
 }
 
 bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed_result *res)

@@ -15,6 +15,7 @@
 
 #include "catalog/product.h"
 #include "core/buf.h"
+#include "core/mem.h"
 #include "db/db.h"
 
 /* A bound on the walk up the tree: the tree has no cycles, but a walk over
@@ -189,25 +190,31 @@ bool listing_insert_new(struct db *db, const struct listing_scopes *s, struct pr
 	buf_init(&sql, 8192);
 	for (int l = 0; l < 4; l++)
 		buf_init(&lists[l], (size_t)1 << 20);
+	/* only active products are listed and searchable: their indexes in ps,
+	 * then (for the full-text rows) their ids */
+	int64_t *active = xmalloc(sizeof(int64_t) * (size_t)(n + 1));
+	int na = 0;
+	for (int i = 0; i < n; i++)
+		if (!ps[i]->status || !strcmp(ps[i]->status, "active"))
+			active[na++] = i;
 	bool ok = true;
 	db_rows_init(&rows, 16);
-	for (int table = 0; table < 2 && ok; table++) {
+	for (int table = 0; table < 2 && ok && na; table++) {
 		db_rows_reset(&rows, table == 0 ? 16 : 3);
-		for (int i = 0; i < n; i++) {
-			const struct product *p = ps[i];
-			if (p->status && strcmp(p->status, "active"))
-				continue;
+		for (int i = 0; i < na; i++) {
 			if (table == 0)
-				market_rows(&rows, lists, s, p);
+				market_rows(&rows, lists, s, ps[active[i]]);
 			else
-				attr_rows(&rows, &lists[0], p);
+				attr_rows(&rows, &lists[0], ps[active[i]]);
 		}
-		if (rows.nrows) {
-			buf_reset(&sql);
-			buf_printf(&sql, table == 0 ? MARKET_ROWS_INSERT : ATTR_ROWS_INSERT, from);
-			ok = db_exec(db, sql.p, DBV(DROWS(&rows)), NULL) == DB_OK;
-		}
+		buf_reset(&sql);
+		buf_printf(&sql, table == 0 ? MARKET_ROWS_INSERT : ATTR_ROWS_INSERT, from);
+		ok = db_exec(db, sql.p, DBV(DROWS(&rows)), NULL) == DB_OK;
 	}
+	for (int i = 0; i < na; i++)
+		active[i] = ps[active[i]]->id;
+	ok = ok && product_fts_add(db, active, na);
+	free(active);
 	db_rows_free(&rows);
 	for (int l = 0; l < 4; l++)
 		buf_free(&lists[l]);

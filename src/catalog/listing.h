@@ -29,10 +29,11 @@ bool listing_scopes_load(struct db *db, struct arena *a, struct listing_scopes *
 	__attribute__((warn_unused_result));
 
 /**
- * Insert the product_market and listing_attrs rows of ps[0..n), products
- * inserted in the caller's transaction (ids, variant ids, prices, stock with
- * nothing reserved, created_at and status as written; a NULL status is
- * active). Products that are not active get none, as in product_reindex.
+ * Index ps[0..n), products inserted in the caller's transaction (ids,
+ * variant ids, prices, stock with nothing reserved, created_at and status
+ * as written; a NULL status is active): their product_market and
+ * listing_attrs rows, and their full-text rows (product_fts_add). Products
+ * that are not active get none, as in product_reindex.
  */
 bool listing_insert_new(struct db *db, const struct listing_scopes *s, struct product *const *ps, int n)
 	__attribute__((warn_unused_result));

@@ -125,7 +125,7 @@ bool product_reindex(struct db *db, int64_t id) __attribute__((warn_unused_resul
 bool product_reindex_many(struct db *db, const int64_t *ids, int n, bool fresh)
 	__attribute__((warn_unused_result));
 /** The full-text rows of active products the caller's transaction has just
- * inserted (their listing rows made by listing_insert_new). */
+ * inserted (listing_insert_new calls it with their listing rows). */
 bool product_fts_add(struct db *db, const int64_t *ids, int n) __attribute__((warn_unused_result));
 /** Rebuild product_market and the full-text index for every product (bulk
  * loads do this once at the end). */
