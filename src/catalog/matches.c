@@ -1,6 +1,8 @@
 #include "catalog/matches.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 struct columns {
 	struct listing_row *rows;
 	char *text;             /* their strings, each distinct one once */
+	int32_t *at;            /* row of id first_id + k, or -1; NULL when ids are sparse */
+	int64_t first_id, span;
 	struct columns *next;
 	int64_t market_id, generation, expires_us;
 	size_t bytes;
@@ -56,7 +60,8 @@ static size_t budget, held;
 static int building;
 static pthread_cond_t build_slot = PTHREAD_COND_INITIALIZER;
 
-/* Column reads in flight, each on a thread of its own. */
+/* Column reads in flight, each on a thread of its own, niced. */
+#define READER_NICE 10
 static int readers;
 static pthread_cond_t read_done = PTHREAD_COND_INITIALIZER;
 
@@ -80,6 +85,7 @@ static void columns_drop(struct columns *c)
 	if (c && --c->refs == 0) {
 		free(c->rows);
 		free(c->text);
+		free(c->at);
 		free(c);
 	}
 }
@@ -268,6 +274,25 @@ static int by_id(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* Ids at most this many times the rows get a direct index (4 bytes an id):
+ * a set's row per match is then one load, not a search. */
+#define INDEX_SPAN_MAX 4
+
+static void columns_index(struct columns *c)
+{
+	if (!c->n)
+		return;
+	c->first_id = c->rows[0].id;
+	c->span = c->rows[c->n - 1].id - c->first_id + 1;
+	if (c->span > (int64_t)c->n * INDEX_SPAN_MAX)
+		return;
+	c->at = xmalloc(sizeof(*c->at) * (size_t)c->span);
+	memset(c->at, 0xff, sizeof(*c->at) * (size_t)c->span);
+	for (int i = 0; i < c->n; i++)
+		c->at[c->rows[i].id - c->first_id] = i;
+	c->bytes += sizeof(*c->at) * (size_t)c->span;
+}
+
 /* A market's columns from the database, by product id; false on an error.
  * One pass over the table ("+" keeps SQLite off the listing indexes, whose
  * order would cost a table lookup per row). */
@@ -293,6 +318,7 @@ static bool read_columns(struct db *db, struct columns *c)
 			qsort(c->rows, (size_t)c->n, sizeof(*c->rows), by_id);
 			break;
 		}
+	columns_index(c);
 	return true;
 }
 
@@ -309,6 +335,9 @@ static void columns_replace(int64_t market_id, const struct columns *keep)
 static void *reader(void *arg)
 {
 	struct columns *c = arg;
+	/* a refresh (the columns kept serve meanwhile) or a first read
+	 * (searches look rows up meanwhile): requests come first */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), READER_NICE);
 	struct db *db = db_acquire();
 	bool ok = read_columns(db, c);
 	db_release(db);
@@ -323,8 +352,10 @@ static void *reader(void *arg)
 			/* kept without rows, a marker so that searches do not read them again */
 			free(c->rows);
 			free(c->text);
+			free(c->at);
 			c->rows = NULL;
 			c->text = NULL;
+			c->at = NULL;
 		} else {
 			held += c->bytes;
 			fit_budget();
@@ -437,11 +468,16 @@ static void columns_release(struct columns *c)
 	pthread_mutex_unlock(&mu);
 }
 
-/* The row of product id, searched from *from onwards in steps that double
- * (ids come in ascending order from SQLite's full-text index, so each
- * search starts where the last ended, a few rows on). */
+/* The row of product id: from the direct index, or else searched from
+ * *from onwards in steps that double (ids come in ascending order from
+ * SQLite's full-text index, so each search starts where the last ended, a
+ * few rows on). */
 static const struct listing_row *columns_find(const struct columns *c, int64_t id, int *from)
 {
+	if (c->at) {
+		int64_t k = id - c->first_id;
+		return k >= 0 && k < c->span && c->at[k] >= 0 ? &c->rows[c->at[k]] : NULL;
+	}
 	if (*from >= c->n || c->rows[*from].id > id)
 		*from = 0;
 	int lo = *from, step = 1;
@@ -461,20 +497,157 @@ static const struct listing_row *columns_find(const struct columns *c, int64_t i
 	return lo < c->n && c->rows[lo].id == id ? &c->rows[lo] : NULL;
 }
 
+/*
+ * Full-text passes, kept a moment for the other markets: a pass (product
+ * ids, ascending, and ranks) does not depend on the market, and a burst of
+ * new searches (a cold start, the first searches after a catalog write)
+ * asks for most texts in every market within seconds. Kept PASS_TTL_US
+ * under the generation they were made in, within PASS_BYTES_MAX; asked for
+ * while being made, a pass is waited for, as sets are.
+ */
+#define PASS_TTL_US 5000000
+#define PASS_BYTES_MAX (2 << 20)
+
+struct pass {
+	struct pass *next;
+	int64_t generation, expires_us;
+	int64_t *ids, *ranks;   /* n each, one allocation */
+	int n, refs;            /* the list's (while listed) + each user's */
+	bool building;
+	char match[];
+};
+
+static struct pass *passes; /* newest first */
+static size_t pass_bytes;   /* of the ready ones */
+
+static size_t pass_size(const struct pass *p)
+{
+	return sizeof(*p) + strlen(p->match) + 1 + sizeof(int64_t) * 2 * (size_t)p->n;
+}
+
+static void pass_drop(struct pass *p)
+{
+	if (--p->refs == 0) {
+		free(p->ids);
+		free(p);
+	}
+}
+
+/* Take ready pass p off the list (mu held); users keep it until they drop it. */
+static void pass_unlist(struct pass *p)
+{
+	struct pass **at = &passes;
+	while (*at != p)
+		at = &(*at)->next;
+	*at = p->next;
+	pass_bytes -= pass_size(p);
+	pass_drop(p);
+}
+
+/* Drop the ready passes past their time or of another generation, then the
+ * oldest until the rest fit PASS_BYTES_MAX (mu held). */
+static void passes_prune(int64_t generation)
+{
+	int64_t now = time_mono_us();
+	struct pass *oldest_ready;
+	for (struct pass *p = passes, *next; p; p = next) {
+		next = p->next;
+		if (!p->building && (p->generation != generation || p->expires_us <= now))
+			pass_unlist(p);
+	}
+	while (pass_bytes > PASS_BYTES_MAX) {
+		oldest_ready = NULL;
+		for (struct pass *p = passes; p; p = p->next)
+			if (!p->building)
+				oldest_ready = p;
+		pass_unlist(oldest_ready);
+	}
+}
+
+/* The pass of match under generation: a kept one (given a reference), or
+ * NULL with *mine set to a marker the caller fills with pass_publish. */
+static struct pass *pass_get(const char *match, int64_t generation, struct pass **mine)
+{
+	*mine = NULL;
+	pthread_mutex_lock(&mu);
+	for (;;) {
+		passes_prune(generation);
+		struct pass *p = passes;
+		while (p && (p->generation != generation || strcmp(p->match, match)))
+			p = p->next;
+		if (p && p->building) {
+			pthread_cond_wait(&built, &mu);
+			continue; /* made, failed or dropped: look again */
+		}
+		if (p) {
+			p->refs++;
+			pthread_mutex_unlock(&mu);
+			return p;
+		}
+		break;
+	}
+	size_t len = strlen(match);
+	struct pass *p = xcalloc(1, sizeof(*p) + len + 1);
+	memcpy(p->match, match, len + 1);
+	p->generation = generation;
+	p->building = true;
+	p->refs = 1; /* the list's */
+	p->next = passes;
+	passes = p;
+	pthread_mutex_unlock(&mu);
+	*mine = p;
+	return NULL;
+}
+
+/* Fill marker p with r's rows and keep it, or (r NULL: the pass failed) drop
+ * it; either way let its waiters look again. */
+static void pass_publish(struct pass *p, const struct db_res *r)
+{
+	int64_t *v = NULL;
+	if (r) {
+		v = xmalloc(sizeof(*v) * 2 * (size_t)(r->nrows + 1));
+		for (int i = 0; i < r->nrows; i++) {
+			v[i] = db_int(r, i, 0);
+			v[r->nrows + i] = db_int(r, i, 1);
+		}
+	}
+	pthread_mutex_lock(&mu);
+	p->building = false;
+	p->ids = v;
+	p->ranks = v ? v + r->nrows : NULL;
+	p->n = r ? r->nrows : 0;
+	p->expires_us = r ? time_mono_us() + PASS_TTL_US : 0;
+	pass_bytes += pass_size(p);
+	passes_prune(p->generation); /* a failed one goes here */
+	pthread_cond_broadcast(&built);
+	pthread_mutex_unlock(&mu);
+}
+
 /* The set's rows from its full-text matches and the market's columns. */
 static bool build_from(struct db *db, struct entry *e, const struct columns *c)
 {
-	struct db_res r;
-	if (db_query(db, &r, db_conn_dialect(db)->fts_match, DBV(DT(e->match))) != DB_OK)
+	struct pass *mine, *p = pass_get(e->match, e->generation, &mine);
+	struct db_res r = {0};
+	if (!p && db_query(db, &r, db_conn_dialect(db)->fts_match, DBV(DT(e->match))) != DB_OK) {
+		pass_publish(mine, NULL);
 		return false;
-	struct match_row *rows = xmalloc(sizeof(*rows) * (size_t)(r.nrows + 1));
-	int n = 0, from = 0;
-	for (int i = 0; i < r.nrows; i++) {
-		const struct listing_row *l = columns_find(c, db_int(&r, i, 0), &from);
-		if (l) /* else not sold in the market */
-			rows[n++] = (struct match_row){l, db_int(&r, i, 1)};
 	}
-	db_res_free(&r);
+	int total = p ? p->n : r.nrows;
+	struct match_row *rows = xmalloc(sizeof(*rows) * (size_t)(total + 1));
+	int n = 0, from = 0;
+	for (int i = 0; i < total; i++) {
+		const struct listing_row *l = columns_find(c, p ? p->ids[i] : db_int(&r, i, 0), &from);
+		if (l) /* else not sold in the market */
+			rows[n++] = (struct match_row){l, p ? p->ranks[i] : db_int(&r, i, 1)};
+	}
+	if (p) {
+		pthread_mutex_lock(&mu);
+		pass_drop(p);
+		pthread_mutex_unlock(&mu);
+	} else {
+		pass_publish(mine, &r);
+		db_res_free(&r);
+	}
 	e->rows = rows;
 	e->set.rows = rows;
 	e->set.n = n;
@@ -645,5 +818,10 @@ void match_sets_clear(void)
 		unkeep(oldest);
 	while (markets)
 		columns_unkeep(markets);
+	for (struct pass *p = passes, *next; p; p = next) {
+		next = p->next;
+		if (!p->building)
+			pass_unlist(p);
+	}
 	pthread_mutex_unlock(&mu);
 }

@@ -449,25 +449,64 @@ static int cmp_count(const void *x, const void *y)
 /* Count n products for each distinct value of a '|s|m|l|' list. */
 static void facet_add_list(struct arena *a, struct facet *f, int *cap, const char *list, int64_t n)
 {
-	char seen[512] = "|";
-	for (const char *p = list; p && *p;) {
+	const char *start = list ? strchr(list, '|') : NULL;
+	for (const char *p = start; p && *p;) {
 		const char *e = strchr(p + 1, '|');
 		if (!e)
 			break;
 		size_t len = (size_t)(e - p - 1);
-		if (len && len < 64) {
-			char v[72], key[80];
+		/* a value met earlier in the same list counts once */
+		bool again = false;
+		for (const char *q = start; len && q < p && !again; q = strchr(q + 1, '|'))
+			again = strncmp(q + 1, p + 1, len) == 0 && q[1 + len] == '|';
+		if (len && len < 64 && !again) {
+			char v[64];
 			memcpy(v, p + 1, len);
 			v[len] = 0;
-			snprintf(key, sizeof(key), "|%s|", v);
-			size_t sl = strlen(seen);
-			if (!strstr(seen, key) && sl + len + 2 < sizeof(seen)) {
-				snprintf(seen + sl, sizeof(seen) - sl, "%s|", v);
-				facet_add(a, f, cap, v, v, n);
-			}
+			facet_add(a, f, cap, v, v, n);
 		}
 		p = e;
 	}
+}
+
+/* Count the '|s|m|' lists lists[0..n) into facet f. The rows share their
+ * list strings (each distinct list is stored once, matches.c), so they are
+ * counted by address first and each distinct list is split once. */
+static void facet_add_lists(struct arena *a, struct facet *f, int *cap, const char **lists, int n)
+{
+	size_t size = 64;
+	while (size < (size_t)n * 2)
+		size *= 2;
+	const char **key = arena_alloc(a, sizeof(*key) * size);
+	int64_t *count = arena_alloc(a, sizeof(*count) * size);
+	memset(key, 0, sizeof(*key) * size);
+	for (int i = 0; i < n; i++) {
+		size_t h = (size_t)(((uintptr_t)lists[i] >> 3) * 0x9E3779B97F4A7C15u) & (size - 1);
+		while (key[h] && key[h] != lists[i])
+			h = (h + 1) & (size - 1);
+		if (!key[h]) {
+			key[h] = lists[i];
+			count[h] = 0;
+		}
+		count[h]++;
+	}
+	for (size_t h = 0; h < size; h++)
+		if (key[h])
+			facet_add_list(a, f, cap, key[h], count[h]);
+}
+
+/* ids as one DROWS parameter of one column, and "IN (…)" over it in the
+ * dialect's SQL: one statement text whatever the count, so it is prepared
+ * once per connection (an inlined list was a new statement each time). */
+static void ids_in(struct db *db, struct buf *sql, struct db_rows *rows, const char *param,
+		   const int64_t *ids, int n)
+{
+	db_rows_init(rows, 1);
+	for (int i = 0; i < n; i++)
+		db_rows_int(rows, ids[i]);
+	char from[1024];
+	snprintf(from, sizeof(from), db_conn_dialect(db)->rows_from, param);
+	buf_printf(sql, " IN (SELECT CAST(c0 AS BIGINT) FROM %s)", from);
 }
 
 /* Page items for these product ids (rows of q's market and scope), in the
@@ -480,18 +519,16 @@ static int items_by_ids(struct db *db, struct arena *a, const struct listing_que
 	if (!n)
 		return 0;
 	struct buf sql;
-	buf_init(&sql, 16384);
+	struct db_rows rows;
+	buf_init(&sql, 1024);
 	buf_printf(&sql, ITEM_COLS, "l.popularity");
 	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.scope_id = $2 AND "
-			 "l.product_id IN (", ITEM_JOINS);
-	/* ids came from the database as integers: inline, as a page can hold
-	 * more ids than the PostgreSQL driver binds parameters */
-	for (int i = 0; i < n; i++)
-		buf_printf(&sql, "%s%lld", i ? ", " : "", (long long)ids[i]);
-	buf_adds(&sql, ")");
+			 "l.product_id", ITEM_JOINS);
+	ids_in(db, &sql, &rows, "$3", ids, n);
 	struct db_res r;
-	int rc = db_query(db, &r, sql.p, DBV(DI(q->market_id), DI(q->scope_id)));
+	int rc = db_query(db, &r, sql.p, DBV(DI(q->market_id), DI(q->scope_id), DROWS(&rows)));
 	buf_free(&sql);
+	db_rows_free(&rows);
 	if (rc != DB_OK)
 		return -1;
 	int k = 0;
@@ -626,15 +663,14 @@ static void facet_names(struct db *db, struct arena *a, struct facet *f, int *ca
 	if (!n)
 		return;
 	struct buf sql;
+	struct db_rows rows;
 	buf_init(&sql, 1024);
-	/* ids came from the database as integers: inline */
-	buf_printf(&sql, "SELECT id, slug, name FROM %s WHERE id IN (", table);
-	for (int i = 0; i < n; i++)
-		buf_printf(&sql, "%s%lld", i ? ", " : "", (long long)ids[i]);
-	buf_adds(&sql, ")");
+	buf_printf(&sql, "SELECT id, slug, name FROM %s WHERE id", table);
+	ids_in(db, &sql, &rows, "$1", ids, n);
 	struct db_res r;
-	int rc = db_query(db, &r, sql.p, DBV0);
+	int rc = db_query(db, &r, sql.p, DBV(DROWS(&rows)));
 	buf_free(&sql);
+	db_rows_free(&rows);
 	if (rc != DB_OK)
 		return;
 	for (int j = 0; j < r.nrows; j++)
@@ -674,10 +710,12 @@ static void count_facets(struct db *db, struct arena *a, const struct match_row 
 	int64_t per_band[NBANDS] = {0};
 	int64_t *bid = arena_alloc(a, sizeof(int64_t) * (size_t)(4 * n + 4));
 	int64_t *bcnt = bid + n + 1, *cid = bcnt + n + 1, *ccnt = cid + n + 1;
+	const char **sizes = arena_alloc(a, sizeof(*sizes) * (size_t)(2 * n + 2));
+	const char **colors = sizes + n + 1;
 	for (int i = 0; i < n; i++) {
 		const struct listing_row *w = rows[i]->r;
-		facet_add_list(a, &out->f[FACET_SIZE], &caps, w->sizes, 1);
-		facet_add_list(a, &out->f[FACET_COLOR], &capk, w->colors, 1);
+		sizes[i] = w->sizes;
+		colors[i] = w->colors;
 		if (w->brand_id)
 			nb = count_id(bid, bcnt, nb, n, w->brand_id);
 		nc = count_id(cid, ccnt, nc, n, w->category_id);
@@ -686,6 +724,8 @@ static void count_facets(struct db *db, struct arena *a, const struct match_row 
 			band++;
 		per_band[band]++;
 	}
+	facet_add_lists(a, &out->f[FACET_SIZE], &caps, sizes, n);
+	facet_add_lists(a, &out->f[FACET_COLOR], &capk, colors, n);
 	facet_names(db, a, &out->f[FACET_BRAND], &capb, "brands", bid, bcnt, nb);
 	facet_names(db, a, &out->f[FACET_CATEGORY], &capc, "categories", cid, ccnt, nc);
 	/* price bands in ascending order, value "min-max" as the filters take it */
