@@ -15,7 +15,9 @@
  * nothing built before the write is used after it), for MATCH_SET_TTL
  * seconds counted from the columns' read, within one byte budget (sets
  * least recently used out first). Requests asking for what is being built
- * wait for it rather than build it again.
+ * wait for it rather than build it again. A text's full-text pass does not
+ * depend on the market: it is kept a few seconds for the other markets'
+ * sets of the same text.
  */
 #ifndef MANDI_CATALOG_MATCHES_H
 #define MANDI_CATALOG_MATCHES_H
