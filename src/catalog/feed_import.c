@@ -137,6 +137,13 @@ static const char *stmt(struct importer *im, const char *fmt, const char *param)
 	return arena_printf(im->f->a, fmt, from);
 }
 
+/* Stock rows (variant id, stock, threshold) at $1; new variants take them
+ * as they are, updated ones keep their threshold and reservations. */
+#define STOCK_INSERT                                                                  \
+	"INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "    \
+	"updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "              \
+	"CAST(c2 AS BIGINT), $1 FROM %s"
+
 static bool importer_init(struct importer *im)
 {
 	im->q_codes = stmt(im,
@@ -164,12 +171,7 @@ static bool importer_init(struct importer *im)
 			    "INSERT INTO product_prices (variant_id, market_id, price) SELECT "
 			    "CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), CAST(c2 AS BIGINT) FROM %s",
 			    "$1");
-	im->q_stock =
-	    stmt(im,
-		 "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
-		 "updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
-		 "CAST(c2 AS BIGINT), $1 FROM %s",
-		 "$2");
+	im->q_stock = stmt(im, STOCK_INSERT, "$2");
 	/* updates: the same COALESCE rules as product_apply, a statement per table */
 	im->q_set_products =
 	    stmt(im,
@@ -190,13 +192,10 @@ static bool importer_init(struct importer *im)
 				  "(SELECT CAST(c0 AS BIGINT) FROM %s)",
 				  "$1");
 	/* stock below what is reserved fails the CHECK: the batch is redone */
-	im->q_set_stock =
-	    stmt(im,
-		 "INSERT INTO inventory (variant_id, stock, reserved, low_stock_threshold, "
-		 "updated_at) SELECT CAST(c0 AS BIGINT), CAST(c1 AS BIGINT), 0, "
-		 "CAST(c2 AS BIGINT), $1 FROM %s WHERE true ON CONFLICT (variant_id) "
-		 "DO UPDATE SET stock = excluded.stock, updated_at = excluded.updated_at",
-		 "$2");
+	im->q_set_stock = stmt(im,
+			       STOCK_INSERT " WHERE true ON CONFLICT (variant_id) DO UPDATE SET "
+					    "stock = excluded.stock, updated_at = excluded.updated_at",
+			       "$2");
 	/* the variants inventory_check_alert has something to do for: at or
 	 * below the threshold, or with an open alert to resolve */
 	im->q_alerts =

@@ -599,9 +599,10 @@ static struct pass *pass_get(const char *match, int64_t generation, struct pass 
 	return NULL;
 }
 
-/* Fill marker p with r's rows and keep it, or (r NULL: the pass failed) drop
- * it; either way let its waiters look again. */
-static void pass_publish(struct pass *p, const struct db_res *r)
+/* Fill marker p with r's rows and keep it (within the budget), or (r NULL:
+ * the pass failed) drop it; either way let its waiters look again. Returns
+ * p with a reference for the caller, or NULL when r is. */
+static struct pass *pass_publish(struct pass *p, const struct db_res *r)
 {
 	int64_t *v = NULL;
 	if (r) {
@@ -617,37 +618,37 @@ static void pass_publish(struct pass *p, const struct db_res *r)
 	p->ranks = v ? v + r->nrows : NULL;
 	p->n = r ? r->nrows : 0;
 	p->expires_us = r ? time_mono_us() + PASS_TTL_US : 0;
+	if (r)
+		p->refs++;
 	pass_bytes += pass_size(p);
 	passes_prune(p->generation); /* a failed one goes here */
 	pthread_cond_broadcast(&built);
 	pthread_mutex_unlock(&mu);
+	return r ? p : NULL;
 }
 
 /* The set's rows from its full-text matches and the market's columns. */
 static bool build_from(struct db *db, struct entry *e, const struct columns *c)
 {
 	struct pass *mine, *p = pass_get(e->match, e->generation, &mine);
-	struct db_res r = {0};
-	if (!p && db_query(db, &r, db_conn_dialect(db)->fts_match, DBV(DT(e->match))) != DB_OK) {
-		pass_publish(mine, NULL);
-		return false;
-	}
-	int total = p ? p->n : r.nrows;
-	struct match_row *rows = xmalloc(sizeof(*rows) * (size_t)(total + 1));
-	int n = 0, from = 0;
-	for (int i = 0; i < total; i++) {
-		const struct listing_row *l = columns_find(c, p ? p->ids[i] : db_int(&r, i, 0), &from);
-		if (l) /* else not sold in the market */
-			rows[n++] = (struct match_row){l, p ? p->ranks[i] : db_int(&r, i, 1)};
-	}
-	if (p) {
-		pthread_mutex_lock(&mu);
-		pass_drop(p);
-		pthread_mutex_unlock(&mu);
-	} else {
-		pass_publish(mine, &r);
+	if (!p) {
+		struct db_res r;
+		bool ok = db_query(db, &r, db_conn_dialect(db)->fts_match, DBV(DT(e->match))) == DB_OK;
+		p = pass_publish(mine, ok ? &r : NULL);
+		if (!ok)
+			return false;
 		db_res_free(&r);
 	}
+	struct match_row *rows = xmalloc(sizeof(*rows) * (size_t)(p->n + 1));
+	int n = 0, from = 0;
+	for (int i = 0; i < p->n; i++) {
+		const struct listing_row *l = columns_find(c, p->ids[i], &from);
+		if (l) /* else not sold in the market */
+			rows[n++] = (struct match_row){l, p->ranks[i]};
+	}
+	pthread_mutex_lock(&mu);
+	pass_drop(p);
+	pthread_mutex_unlock(&mu);
 	e->rows = rows;
 	e->set.rows = rows;
 	e->set.n = n;

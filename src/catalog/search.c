@@ -495,20 +495,6 @@ static void facet_add_lists(struct arena *a, struct facet *f, int *cap, const ch
 			facet_add_list(a, f, cap, key[h], count[h]);
 }
 
-/* ids as one DROWS parameter of one column, and "IN (…)" over it in the
- * dialect's SQL: one statement text whatever the count, so it is prepared
- * once per connection (an inlined list was a new statement each time). */
-static void ids_in(struct db *db, struct buf *sql, struct db_rows *rows, const char *param,
-		   const int64_t *ids, int n)
-{
-	db_rows_init(rows, 1);
-	for (int i = 0; i < n; i++)
-		db_rows_int(rows, ids[i]);
-	char from[1024];
-	snprintf(from, sizeof(from), db_conn_dialect(db)->rows_from, param);
-	buf_printf(sql, " IN (SELECT CAST(c0 AS BIGINT) FROM %s)", from);
-}
-
 /* Page items for these product ids (rows of q's market and scope), in the
  * given order, with keys[i] as each one's sort key. */
 static int items_by_ids(struct db *db, struct arena *a, const struct listing_query *q,
@@ -524,7 +510,8 @@ static int items_by_ids(struct db *db, struct arena *a, const struct listing_que
 	buf_printf(&sql, ITEM_COLS, "l.popularity");
 	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.scope_id = $2 AND "
 			 "l.product_id", ITEM_JOINS);
-	ids_in(db, &sql, &rows, "$3", ids, n);
+	db_rows_in(&sql, db_conn_dialect(db), "$3");
+	db_rows_ids(&rows, ids, n);
 	struct db_res r;
 	int rc = db_query(db, &r, sql.p, DBV(DI(q->market_id), DI(q->scope_id), DROWS(&rows)));
 	buf_free(&sql);
@@ -666,7 +653,8 @@ static void facet_names(struct db *db, struct arena *a, struct facet *f, int *ca
 	struct db_rows rows;
 	buf_init(&sql, 1024);
 	buf_printf(&sql, "SELECT id, slug, name FROM %s WHERE id", table);
-	ids_in(db, &sql, &rows, "$1", ids, n);
+	db_rows_in(&sql, db_conn_dialect(db), "$1");
+	db_rows_ids(&rows, ids, n);
 	struct db_res r;
 	int rc = db_query(db, &r, sql.p, DBV(DROWS(&rows)));
 	buf_free(&sql);

@@ -513,3 +513,17 @@ void db_ids_in(struct buf *b, const struct db_dialect *d)
 	buf_printf(b, d->json_rows, "$1");
 	buf_addc(b, ')');
 }
+
+void db_rows_ids(struct db_rows *r, const int64_t *ids, int n)
+{
+	db_rows_init(r, 1);
+	for (int i = 0; i < n; i++)
+		db_rows_int(r, ids[i]);
+}
+
+void db_rows_in(struct buf *b, const struct db_dialect *d, const char *param)
+{
+	buf_adds(b, " IN (SELECT CAST(c0 AS BIGINT) FROM ");
+	buf_printf(b, d->rows_from, param);
+	buf_addc(b, ')');
+}

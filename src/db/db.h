@@ -231,6 +231,11 @@ struct buf;
 void db_json_ids(struct buf *b, const int64_t *ids, int n);
 /** Append " IN (…)": the ids db_json_ids put in parameter $1. */
 void db_ids_in(struct buf *b, const struct db_dialect *d);
+/** r = ids as rows of one column (db_rows_init done here; db_rows_free after). */
+void db_rows_ids(struct db_rows *r, const int64_t *ids, int n);
+/** Append " IN (…)" over the ids db_rows_ids put in DROWS parameter param
+ * ("$3"): one statement text whatever their count, so it is prepared once. */
+void db_rows_in(struct buf *b, const struct db_dialect *d, const char *param);
 /** Cell text, NULL for SQL NULL or out of range. */
 const char *db_text(const struct db_res *res, int row, int col);
 /** Cell as int64 (0 for NULL). */
