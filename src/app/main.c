@@ -12,6 +12,7 @@
 #include "app/seed.h"
 #include "cache/cache.h"
 #include "catalog/matches.h"
+#include "catalog/names.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/strconv.h"
@@ -183,6 +184,7 @@ static int cmd_serve(int argc, char **argv)
 	app_stop();
 	cache_shutdown();
 	match_sets_clear();
+	names_clear();
 out:
 	market_shutdown();
 	db_pool_close();

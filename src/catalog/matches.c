@@ -633,7 +633,7 @@ static bool build_from(struct db *db, struct entry *e, const struct columns *c)
 	struct pass *mine, *p = pass_get(e->match, e->generation, &mine);
 	if (!p) {
 		struct db_res r;
-		bool ok = db_query(db, &r, db_conn_dialect(db)->fts_match, DBV(DT(e->match))) == DB_OK;
+		bool ok = db_query_ints(db, &r, db_conn_dialect(db)->fts_match, DBV(DT(e->match))) == DB_OK;
 		p = pass_publish(mine, ok ? &r : NULL);
 		if (!ok)
 			return false;
@@ -682,12 +682,68 @@ static bool build_lookup(struct db *db, struct entry *e)
 	return true;
 }
 
+/* One stable pass of an LSD radix sort: rows by digit d of key(row), the
+ * ascending key being max - value, so the largest value comes first. */
+#define DIGIT_BITS 11
+#define DIGITS (1 << DIGIT_BITS)
+
+static void radix_pass(struct match_row *from, struct match_row *to, int n, bool by_id, uint64_t max,
+		       int shift)
+{
+	int count[DIGITS + 1] = {0};
+	for (int i = 0; i < n; i++) {
+		uint64_t v = by_id ? (uint64_t)from[i].r->id : (uint64_t)from[i].rank;
+		count[((max - v) >> shift & (DIGITS - 1)) + 1]++;
+	}
+	for (int d = 0; d < DIGITS; d++)
+		count[d + 1] += count[d];
+	for (int i = 0; i < n; i++) {
+		uint64_t v = by_id ? (uint64_t)from[i].r->id : (uint64_t)from[i].rank;
+		to[count[(max - v) >> shift & (DIGITS - 1)]++] = from[i];
+	}
+}
+
 static int by_rank(const void *x, const void *y)
 {
 	const struct match_row *a = x, *b = y;
 	if (a->rank != b->rank)
 		return a->rank < b->rank ? 1 : -1;
 	return a->r->id < b->r->id ? 1 : a->r->id > b->r->id ? -1 : 0;
+}
+
+/*
+ * Rows by rank descending, then id descending: an LSD radix sort, id digits
+ * first, then rank digits, each pass stable, with only as many digits as
+ * the spread of the values needs (a few passes for tens of thousands of
+ * matches, where qsort's comparisons through the row pointers were most of
+ * the sort). Ranks and ids are never negative; a negative one (a foreign
+ * rank function) falls back to qsort.
+ */
+static void sort_rows(struct match_row *rows, int n)
+{
+	int64_t lo[2] = {INT64_MAX, INT64_MAX}, hi[2] = {0, 0}; /* [0] ids, [1] ranks */
+	for (int i = 0; i < n; i++) {
+		int64_t v[2] = {rows[i].r->id, rows[i].rank};
+		for (int k = 0; k < 2; k++) {
+			lo[k] = v[k] < lo[k] ? v[k] : lo[k];
+			hi[k] = v[k] > hi[k] ? v[k] : hi[k];
+		}
+	}
+	if (n < 64 || lo[0] < 0 || lo[1] < 0) {
+		qsort(rows, (size_t)n, sizeof(*rows), by_rank);
+		return;
+	}
+	struct match_row *tmp = xmalloc(sizeof(*rows) * (size_t)n), *from = rows, *to = tmp;
+	for (int k = 0; k < 2; k++)
+		for (int shift = 0; shift < 64 && (uint64_t)(hi[k] - lo[k]) >> shift; shift += DIGIT_BITS) {
+			radix_pass(from, to, n, k == 0, (uint64_t)hi[k], shift);
+			struct match_row *t = from;
+			from = to;
+			to = t;
+		}
+	if (from != rows)
+		memcpy(rows, from, sizeof(*rows) * (size_t)n);
+	free(tmp);
 }
 
 static struct entry *entry_new(int64_t market_id, const char *match, int64_t generation)
@@ -712,7 +768,7 @@ static bool build_sorted(struct db *db, struct entry *e)
 	pthread_mutex_unlock(&mu);
 	bool ok = c ? build_from(db, e, c) : build_lookup(db, e);
 	if (ok)
-		qsort(e->rows, (size_t)e->set.n, sizeof(*e->rows), by_rank);
+		sort_rows(e->rows, e->set.n);
 	pthread_mutex_lock(&mu);
 	building--;
 	pthread_cond_signal(&build_slot);

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "catalog/matches.h"
+#include "catalog/names.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/money.h"
@@ -244,34 +245,16 @@ static const char *attr_value(struct arena *a, char kind, const char *value)
 	return out;
 }
 
-/* The category ids of a scope (the category and its sub-categories; every
- * category for scope 0), ascending, in arena a; *n = -1 on a database error. */
-static int64_t *category_ids(struct db *db, struct arena *a, int64_t scope, int *n)
-{
-	struct db_res r;
-	int rc = scope ? db_query(db, &r,
-				  "WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE id = $1 UNION "
-				  "SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) "
-				  "SELECT id FROM sub ORDER BY id",
-				  DBV(DI(scope)))
-		       : db_query(db, &r, "SELECT id FROM categories ORDER BY id", DBV0);
-	*n = -1;
-	if (rc != DB_OK)
-		return NULL;
-	int64_t *ids = arena_alloc(a, sizeof(*ids) * (size_t)(r.nrows + 1));
-	for (int i = 0; i < r.nrows; i++)
-		ids[i] = db_int(&r, i, 0);
-	*n = r.nrows;
-	db_res_free(&r);
-	return ids;
-}
-
 /* The scope's category ids as SQL ("1, 7, 8"), or NULL when it has none or
  * on an error. */
 static const char *scope_categories(struct db *db, struct arena *a, int64_t scope)
 {
+	const struct catalog_names *nm = names_get(db, -1);
+	if (!nm)
+		return NULL;
 	int n;
-	const int64_t *ids = category_ids(db, a, scope, &n);
+	const int64_t *ids = names_scope(nm, a, scope, &n);
+	names_release(nm);
 	if (n <= 0)
 		return NULL;
 	struct buf b;
@@ -643,29 +626,15 @@ static bool before(enum listing_sort s, int64_t ka, int64_t ia, int64_t kb, int6
 	return sorts[s].asc ? ia < ib : ia > ib;
 }
 
-/* Facet names of the ids counted: "slug\tname" per id, from table. */
-static void facet_names(struct db *db, struct arena *a, struct facet *f, int *cap,
-			const char *table, const int64_t *ids, const int64_t *counts, int n)
+/* Facet values of the ids counted, named from v[0..nv) (ascending id). */
+static void facet_names(struct arena *a, struct facet *f, int *cap, const struct named *v, int nv,
+			const int64_t *ids, const int64_t *counts, int n)
 {
-	if (!n)
-		return;
-	struct buf sql;
-	struct db_rows rows;
-	buf_init(&sql, 1024);
-	buf_printf(&sql, "SELECT id, slug, name FROM %s WHERE id", table);
-	db_rows_in(&sql, db_conn_dialect(db), "$1");
-	db_rows_ids(&rows, ids, n);
-	struct db_res r;
-	int rc = db_query(db, &r, sql.p, DBV(DROWS(&rows)));
-	buf_free(&sql);
-	db_rows_free(&rows);
-	if (rc != DB_OK)
-		return;
-	for (int j = 0; j < r.nrows; j++)
-		for (int i = 0; i < n; i++)
-			if (ids[i] == db_int(&r, j, 0) && *db_text(&r, j, 1))
-				facet_add(a, f, cap, db_text(&r, j, 1), db_text(&r, j, 2), counts[i]);
-	db_res_free(&r);
+	for (int i = 0; i < n; i++) {
+		const struct named *e = names_find(v, nv, ids[i]);
+		if (e && *e->slug)
+			facet_add(a, f, cap, e->slug, e->name, counts[i]);
+	}
 }
 
 /* Count id among the distinct ids seen so far (few: brands, categories). */
@@ -684,8 +653,8 @@ static int count_id(int64_t *ids, int64_t *counts, int n, int max, int64_t id)
 }
 
 /* Brand, category, size, colour and price band counts over rows. */
-static void count_facets(struct db *db, struct arena *a, const struct match_row **rows, int n,
-			 const char *currency, struct facets *out)
+static void count_facets(const struct catalog_names *nm, struct arena *a, const struct match_row **rows,
+			 int n, const char *currency, struct facets *out)
 {
 	static const char *const names[] = {"brand", "category", "size", "color", "price"};
 	for (int i = 0; i < FACET__COUNT; i++)
@@ -714,8 +683,8 @@ static void count_facets(struct db *db, struct arena *a, const struct match_row 
 	}
 	facet_add_lists(a, &out->f[FACET_SIZE], &caps, sizes, n);
 	facet_add_lists(a, &out->f[FACET_COLOR], &capk, colors, n);
-	facet_names(db, a, &out->f[FACET_BRAND], &capb, "brands", bid, bcnt, nb);
-	facet_names(db, a, &out->f[FACET_CATEGORY], &capc, "categories", cid, ccnt, nc);
+	facet_names(a, &out->f[FACET_BRAND], &capb, nm->brands, nm->nbrands, bid, bcnt, nb);
+	facet_names(a, &out->f[FACET_CATEGORY], &capc, nm->cats, nm->ncats, cid, ccnt, nc);
 	/* price bands in ascending order, value "min-max" as the filters take it */
 	for (int i = 0; i < NBANDS; i++) {
 		if (!per_band[i])
@@ -744,13 +713,16 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	       int64_t generation, struct listing_item **items, struct facets *out)
 {
 	memset(out, 0, sizeof(*out));
+	const struct catalog_names *nm = names_get(db, generation);
+	if (!nm)
+		return -1;
 	int ncats = 0; /* scope 0: every category, not tested */
-	const int64_t *cats = q->scope_id ? category_ids(db, a, q->scope_id, &ncats) : NULL;
-	if (ncats < 0)
-		return -1;
+	const int64_t *cats = q->scope_id ? names_scope(nm, a, q->scope_id, &ncats) : NULL;
 	const struct match_set *set = match_set_get(db, q->market_id, q->match, generation);
-	if (!set)
+	if (!set) {
+		names_release(nm);
 		return -1;
+	}
 	/* the matches that pass the filters, still best first */
 	const struct match_row **rows = xmalloc(sizeof(*rows) * (size_t)(set->n + 1));
 	int n = 0;
@@ -762,7 +734,7 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	if (n < 0)
 		goto fail;
 	out->total = n;
-	count_facets(db, a, rows, n < SEARCH_FACET_TOP ? n : SEARCH_FACET_TOP, currency, out);
+	count_facets(nm, a, rows, n < SEARCH_FACET_TOP ? n : SEARCH_FACET_TOP, currency, out);
 
 	/* the page: the first limit + 1 rows after the cursor in q's order,
 	 * kept in order as they are found (rows arrive by relevance) */
@@ -789,10 +761,12 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 		ids[i] = page[i]->r->id;
 	free(rows);
 	match_set_release(set);
+	names_release(nm);
 	return items_by_ids(db, a, q, ids, keys, k, items);
 fail:
 	free(rows);
 	match_set_release(set);
+	names_release(nm);
 	return -1;
 }
 

@@ -231,6 +231,16 @@ int db_query(struct db *db, struct db_res *res, const char *sql, const struct db
 	return rc;
 }
 
+int db_query_ints(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
+{
+	memset(res, 0, sizeof(*res));
+	res->want_ints = true;
+	int64_t t0 = time_mono_us();
+	int rc = db->drv->query(db->conn, sql, p, n, res);
+	observe(sql, t0);
+	return rc;
+}
+
 int db_query_each(struct db *db, const char *sql, const struct db_val *p, int n, int chunk,
 		  void (*fn)(const struct db_res *part, void *ctx), void *ctx)
 {
@@ -314,18 +324,23 @@ void db_res_free(struct db_res *res)
 		free(res->cells);
 	}
 	free(res->blob);
+	free(res->ints);
 	memset(res, 0, sizeof(*res));
 }
 
 const char *db_text(const struct db_res *res, int row, int col)
 {
-	if (row < 0 || row >= res->nrows || col < 0 || col >= res->ncols)
+	if (!res->cells || row < 0 || row >= res->nrows || col < 0 || col >= res->ncols)
 		return NULL;
 	return res->cells[row * res->ncols + col];
 }
 
 int64_t db_int(const struct db_res *res, int row, int col)
 {
+	if (res->ints)
+		return row < 0 || row >= res->nrows || col < 0 || col >= res->ncols
+			       ? 0
+			       : res->ints[(size_t)row * (size_t)res->ncols + (size_t)col];
 	const char *s = db_text(res, row, col);
 	int64_t v = 0;
 	if (s && !parse_i64(s, INT64_MIN, INT64_MAX, &v)) {
@@ -343,6 +358,8 @@ double db_real(const struct db_res *res, int row, int col)
 
 bool db_isnull(const struct db_res *res, int row, int col)
 {
+	if (res->ints)
+		return row < 0 || row >= res->nrows || col < 0 || col >= res->ncols;
 	return db_text(res, row, col) == NULL;
 }
 

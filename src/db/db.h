@@ -93,6 +93,10 @@ struct db_res {
 	char **cells;
 	char *blob; /**< when set, every cell points into this one allocation */
 	int64_t affected;
+	/** db_query_ints: every cell an integer, row-major (NULL as 0), in
+	 * place of cells, from a driver that can (want_ints asks it to) */
+	int64_t *ints;
+	bool want_ints;
 	/** db_query_each's part size and callback, for drivers that stream */
 	int chunk;
 	void (*each)(const struct db_res *part, void *ctx);
@@ -199,6 +203,10 @@ int db_read_replicas(void);
 
 /** Run one statement, materialising its rows into res (free with db_res_free). */
 int db_query(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
+	__attribute__((warn_unused_result));
+/** db_query for rows of integers only (ids, ranks): a driver that can
+ * keeps them as numbers, not text (db_int reads them; db_text does not). */
+int db_query_ints(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
 	__attribute__((warn_unused_result));
 /** db_query for results too big to hold at once: fn sees the rows in parts
  * of at most chunk rows, each freed after it (an engine that cannot stream

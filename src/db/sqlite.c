@@ -286,7 +286,7 @@ static int bind(sqlite3_stmt *st, const struct db_val *p, int n)
 /* Cells from offset + 1 into the blob (0 for NULL) to pointers. */
 static void cells_point(struct db_res *res)
 {
-	for (size_t i = 0; i < (size_t)res->nrows * (size_t)res->ncols; i++)
+	for (size_t i = 0; res->cells && i < (size_t)res->nrows * (size_t)res->ncols; i++)
 		if (res->cells[i])
 			res->cells[i] = res->blob + ((uintptr_t)res->cells[i] - 1);
 }
@@ -312,7 +312,21 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 	/* every cell's text goes into one growing blob (a malloc per cell cost
 	 * more than the query for a 20-line cart); until the last row the cells
 	 * hold offset + 1 into it (0 for NULL), as the blob may move */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (res->want_ints && !res->each) {
+		/* numbers stay numbers: no text to write here and parse back */
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if ((size_t)(res->nrows + 1) * (size_t)ncols > cap) {
+				cap = cap ? cap * 2 : (size_t)ncols * 64;
+				res->ints = xrealloc(res->ints, cap * sizeof(int64_t));
+			}
+			int64_t *row = res->ints + (size_t)res->nrows++ * (size_t)ncols;
+			for (int i = 0; i < ncols; i++)
+				row[i] = sqlite3_column_int64(st, i);
+		}
+		if (!res->ints) /* no row: still an integer result */
+			res->ints = xmalloc(sizeof(int64_t));
+	}
+	while (!res->ints && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((size_t)(res->nrows + 1) * (size_t)ncols > cap) {
 			cap = cap ? cap * 2 : (size_t)ncols * 8;
 			res->cells = xrealloc(res->cells, cap * sizeof(char *));

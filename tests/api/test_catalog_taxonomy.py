@@ -153,3 +153,25 @@ def test_inventory_get_put_and_low_stock_alert(s):
                        ({"low_stock_threshold": -2}, "low_stock_threshold"), ({"x": 1}, "x")]:
         r = expect(s.put("/api/inventory/%d" % vid, bad, token=tok), 400, "validation_failed")
         assert r["error"]["field"] == field, (bad, r)
+
+
+def test_search_scopes_and_facet_names_follow_taxonomy_writes(s):
+    """Search keeps brand and category names and the tree in memory per cache
+    generation: a new sub-category's products are found under its parent and
+    a renamed category shows its new name, with no product written between."""
+    admin = s.admin()
+    word = "zqv" + uniq("w").split("-")[1].lower()
+    expect(s.get("/api/catalog/search?market=US&category=tops&q=" + word), 200)  # names kept
+    slug = uniq("camis").lower()
+    c = expect(s.post("/api/catalog/categories", {"slug": slug, "name": "Camis", "parent": "tops"},
+                      token=admin), 201)
+    mid, tok = make_merchant(s)
+    brand = uniq("Brand")
+    made = create(s, tok, mid, category=slug, brand=brand, name="Silk %s Cami" % word)
+    got = expect(s.get("/api/catalog/search?market=US&category=tops&q=" + word), 200)
+    assert [p["id"] for p in got["data"]] == [made["id"]]
+    assert got["facets"]["category"] == [{"value": slug, "label": "Camis", "count": 1}]
+    assert got["facets"]["brand"][0]["label"] == brand
+    expect(s.put("/api/catalog/categories/%d" % c["id"], {"name": "Camisoles"}, token=admin), 200)
+    got = expect(s.get("/api/catalog/search?market=US&category=tops&q=" + word), 200)
+    assert got["facets"]["category"] == [{"value": slug, "label": "Camisoles", "count": 1}]

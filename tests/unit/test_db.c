@@ -1,7 +1,8 @@
 /* The SQLite driver's prepared statement cache stays within its budget
  * (SQLITE_STMT_CACHE_MB) and statements it evicted still run; db_query_each
  * hands every row over once, in parts of at most its chunk; a db_rows
- * parameter reads back as it was written. */
+ * parameter reads back as it was written; db_query_ints keeps numbers as
+ * numbers. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,30 @@ static void test_rows_param(void)
 	db_pool_close();
 }
 
+/* db_query_ints keeps integers as numbers (no text cells), exact to the
+ * last bit of an int64, a NULL as 0; an empty result has no rows. */
+static void test_query_ints(void)
+{
+	char err[256], url[96];
+	snprintf(url, sizeof(url), "sqlite:///%s", path);
+	CHECK(db_pool_open(url, "", 1, err, sizeof(err)));
+	struct db *db = db_acquire();
+	struct db_res r;
+	CHECK(db_query_ints(db, &r,
+			    "WITH t(a, b) AS (VALUES (1, 20), (-3, NULL), (9007199254740993, $1)) "
+			    "SELECT a, b FROM t",
+			    DBV(DI(INT64_MIN))) == DB_OK);
+	CHECK(r.nrows == 3 && r.ncols == 2 && r.ints);
+	CHECK(db_int(&r, 0, 1) == 20 && db_int(&r, 1, 0) == -3 && db_int(&r, 1, 1) == 0);
+	CHECK(db_int(&r, 2, 0) == 9007199254740993LL && db_int(&r, 2, 1) == INT64_MIN);
+	CHECK(db_text(&r, 0, 0) == NULL && !db_isnull(&r, 2, 1) && db_int(&r, 3, 0) == 0);
+	db_res_free(&r);
+	CHECK(db_query_ints(db, &r, "SELECT 1 WHERE 0", DBV0) == DB_OK && r.nrows == 0);
+	db_res_free(&r);
+	db_release(db);
+	db_pool_close();
+}
+
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/mandi-unit-db-%d.db", (int)getpid());
@@ -163,6 +188,7 @@ int main(void)
 	RUN(test_stmt_cache_budget);
 	RUN(test_query_each_parts);
 	RUN(test_rows_param);
+	RUN(test_query_ints);
 	t_remove_sqlite(path);
 	return t_done();
 }

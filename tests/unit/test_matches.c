@@ -5,7 +5,8 @@
  * over the budget are read once and not kept, and requests asking at once
  * for a set nobody has build it once; the markets' sets of one text share
  * its full-text pass; columns with ids far apart (no direct index) give the
- * same rows. Counted through db_observer. */
+ * same rows; hundreds of matches with equal ranks come best first, ties by
+ * id. Counted through db_observer. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -184,11 +185,54 @@ static void match_sets_kept_and_rebuilt(void)
 	db_pool_close();
 }
 
+/* Whether a set is best first: rank descending, ties by id descending. */
+static bool best_first(const struct match_set *s)
+{
+	for (int i = 1; i < s->n; i++) {
+		const struct match_row *p = &s->rows[i - 1], *q = &s->rows[i];
+		if (p->rank < q->rank || (p->rank == q->rank && p->r->id <= q->r->id))
+			return false;
+	}
+	return true;
+}
+
+/* Hundreds of matches with many equal ranks and ids spread over several
+ * radix digits: the set built from the columns (radix sort) and the one
+ * looked up for a single caller are both best first, row for row alike. */
+static void match_sets_sorted(void)
+{
+	char err[256], url[96];
+	snprintf(url, sizeof(url), "sqlite:///%s", path);
+	CHECK(db_pool_open(url, "", 4, err, sizeof(err)));
+	struct db *db = db_acquire();
+	exec(db, "CREATE VIRTUAL TABLE product_fts USING fts5(name, brand, category, tags, description)");
+	exec(db, "CREATE TABLE product_market (product_id, market_id, scope_id, category_id, brand_id, "
+		 "price, popularity, created_at, in_stock, sizes, colors, stock_sizes, stock_colors)");
+	static const char *const names[] = {"Wool Coat", "Wool Wool Scarf", "Wool Wool Wool Hat",
+					    "Merino Wool Jumper Wool Knit"};
+	for (int i = 0; i < 400; i++)
+		product(db, 7 + i * 13 + (i % 3) * 2000, names[(i * 7) % 4]);
+	match_sets_budget(1 << 20);
+	match_columns_warm(1, 1);
+	match_sets_settle();
+	const struct match_set *kept = match_set_get(db, 1, "\"wool\"*", 1);
+	const struct match_set *own = match_set_get(db, 1, "\"wool\"*", -1);
+	CHECK(kept && own && kept->n == 400 && best_first(kept) && best_first(own));
+	CHECK(same_rows(kept, own) && kept->rows[0].rank > kept->rows[399].rank);
+	match_set_release(kept);
+	match_set_release(own);
+	db_release(db);
+	match_sets_clear();
+	db_pool_close();
+}
+
 int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/mandi-unit-matches-%d.db", (int)getpid());
 	t_remove_sqlite(path);
 	RUN(match_sets_kept_and_rebuilt);
+	t_remove_sqlite(path);
+	RUN(match_sets_sorted);
 	t_remove_sqlite(path);
 	return t_done();
 }
