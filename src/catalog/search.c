@@ -538,12 +538,42 @@ static bool has_id(const int64_t *ids, int n, int64_t id)
 	return false;
 }
 
+/* A search's category scope, tested once per match: a byte per category
+ * id up to the scope's largest (ids are small), else a binary search. */
+#define SCOPE_MAP_MAX (1 << 20)
+
+struct scope {
+	const int64_t *ids; /* ascending; NULL: every category */
+	int n;
+	const unsigned char *in; /* in[id] for 0 <= id <= last, or NULL */
+	int64_t last;
+};
+
+static void scope_init(struct scope *s, struct arena *a, const int64_t *ids, int n)
+{
+	*s = (struct scope){.ids = ids, .n = n};
+	s->last = n ? ids[n - 1] : -1;
+	if (!ids || !n || ids[0] < 0 || s->last >= SCOPE_MAP_MAX)
+		return;
+	unsigned char *in = arena_alloc(a, (size_t)s->last + 1);
+	memset(in, 0, (size_t)s->last + 1);
+	for (int i = 0; i < n; i++)
+		in[ids[i]] = 1;
+	s->in = in;
+}
+
+static bool scope_has(const struct scope *s, int64_t id)
+{
+	if (s->in)
+		return id >= 0 && id <= s->last && s->in[id];
+	return has_id(s->ids, s->n, id);
+}
+
 /* Whether a matched row passes q's filters other than in_stock with both a
  * size and a colour (which needs the variants: keep_in_stock_pairs). */
-static bool row_passes(const struct listing_query *q, const int64_t *cats, int ncats,
-		       const struct listing_row *w)
+static bool row_passes(const struct listing_query *q, const struct scope *cats, const struct listing_row *w)
 {
-	if (q->scope_id && !has_id(cats, ncats, w->category_id))
+	if (q->scope_id && !scope_has(cats, w->category_id))
 		return false;
 	if (q->brand_id && w->brand_id != q->brand_id)
 		return false;
@@ -717,7 +747,9 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	if (!nm)
 		return -1;
 	int ncats = 0; /* scope 0: every category, not tested */
-	const int64_t *cats = q->scope_id ? names_scope(nm, a, q->scope_id, &ncats) : NULL;
+	const int64_t *scope_ids = q->scope_id ? names_scope(nm, a, q->scope_id, &ncats) : NULL;
+	struct scope cats;
+	scope_init(&cats, a, scope_ids, ncats);
 	const struct match_set *set = match_set_get(db, q->market_id, q->match, generation);
 	if (!set) {
 		names_release(nm);
@@ -727,7 +759,7 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	const struct match_row **rows = xmalloc(sizeof(*rows) * (size_t)(set->n + 1));
 	int n = 0;
 	for (int i = 0; i < set->n; i++)
-		if (row_passes(q, cats, ncats, set->rows[i].r))
+		if (row_passes(q, &cats, set->rows[i].r))
 			rows[n++] = &set->rows[i];
 	if (q->in_stock && q->size && q->color)
 		n = keep_in_stock_pairs(db, q, rows, n);
@@ -745,6 +777,8 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 		int64_t key = row_key(rows[i], q->sort);
 		if (q->after && !before(q->sort, q->after_key, q->after_id, key, rows[i]->r->id))
 			continue;
+		if (k == want && q->sort == SORT_RELEVANCE)
+			break; /* in relevance order, every row left comes after the page */
 		if (k == want && !before(q->sort, key, rows[i]->r->id, keys[k - 1], page[k - 1]->r->id))
 			continue;
 		int at = k < want ? k++ : want - 1;
