@@ -66,7 +66,10 @@ class Database:
             out = subprocess.run(["psql", self.url, "-qAtF", "|", "-c", query],
                                  check=True, capture_output=True, text=True).stdout
         else:
-            out = subprocess.run(["sqlite3", "-separator", "|", self.url[len("sqlite:///"):], query],
+            # the server's jobs may hold the write lock for a moment: wait
+            # for it as the server's own connections do, not fail at once
+            out = subprocess.run(["sqlite3", "-cmd", ".timeout 10000", "-separator", "|",
+                                  self.url[len("sqlite:///"):], query],
                                  check=True, capture_output=True, text=True).stdout
         return [line.split("|") for line in out.splitlines() if line]
 
