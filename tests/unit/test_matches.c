@@ -53,6 +53,20 @@ static void exec(struct db *db, const char *sql)
 	CHECK(db_exec(db, sql, DBV0, NULL) == DB_OK);
 }
 
+/* A pool of size connections on a fresh database with the two tables a
+ * set is built from; returns one connection of it. */
+static struct db *open_catalog(int size)
+{
+	char err[256], url[96];
+	snprintf(url, sizeof(url), "sqlite:///%s", path);
+	CHECK(db_pool_open(url, "", size, err, sizeof(err)));
+	struct db *db = db_acquire();
+	exec(db, "CREATE VIRTUAL TABLE product_fts USING fts5(name, brand, category, tags, description)");
+	exec(db, "CREATE TABLE product_market (product_id, market_id, scope_id, category_id, brand_id, "
+		 "price, popularity, created_at, in_stock, sizes, colors, stock_sizes, stock_colors)");
+	return db;
+}
+
 /* Product id sold in market 1 (scope 0) with this name. */
 static void product(struct db *db, int id, const char *name)
 {
@@ -80,13 +94,7 @@ static void *ask(void *arg)
 
 static void match_sets_kept_and_rebuilt(void)
 {
-	char err[256], url[96];
-	snprintf(url, sizeof(url), "sqlite:///%s", path);
-	CHECK(db_pool_open(url, "", 8, err, sizeof(err)));
-	struct db *db = db_acquire();
-	exec(db, "CREATE VIRTUAL TABLE product_fts USING fts5(name, brand, category, tags, description)");
-	exec(db, "CREATE TABLE product_market (product_id, market_id, scope_id, category_id, brand_id, "
-		 "price, popularity, created_at, in_stock, sizes, colors, stock_sizes, stock_colors)");
+	struct db *db = open_catalog(8);
 	product(db, 1, "Silk Scarf");
 	product(db, 2, "Silk Silk Silk Tie"); /* more occurrences: ranked first */
 	product(db, 3, "Cotton Tee");
@@ -201,13 +209,7 @@ static bool best_first(const struct match_set *s)
  * looked up for a single caller are both best first, row for row alike. */
 static void match_sets_sorted(void)
 {
-	char err[256], url[96];
-	snprintf(url, sizeof(url), "sqlite:///%s", path);
-	CHECK(db_pool_open(url, "", 4, err, sizeof(err)));
-	struct db *db = db_acquire();
-	exec(db, "CREATE VIRTUAL TABLE product_fts USING fts5(name, brand, category, tags, description)");
-	exec(db, "CREATE TABLE product_market (product_id, market_id, scope_id, category_id, brand_id, "
-		 "price, popularity, created_at, in_stock, sizes, colors, stock_sizes, stock_colors)");
+	struct db *db = open_catalog(4);
 	static const char *const names[] = {"Wool Coat", "Wool Wool Scarf", "Wool Wool Wool Hat",
 					    "Merino Wool Jumper Wool Knit"};
 	for (int i = 0; i < 400; i++)
