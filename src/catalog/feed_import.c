@@ -22,6 +22,7 @@
 #include "catalog/feed.h"
 #include "catalog/inventory.h"
 #include "catalog/listing.h"
+#include "catalog/names.h"
 #include "catalog/product.h"
 #include "core/strmap.h"
 #include "core/timeutil.h"
@@ -57,7 +58,7 @@ struct importer {
 	int ntouched, nfresh;
 	struct product **listed; /* its new products, when written whole */
 	int nlisted;
-	struct listing_scopes scopes;
+	const struct catalog_names *names; /* the category tree, for the whole file */
 };
 
 static void fail_group(struct feed *f, const struct group *g, int except)
@@ -206,18 +207,15 @@ static bool importer_init(struct importer *im)
 		 "system_alerts a WHERE a.status = 'open' AND "
 		 "a.dedup_key = 'low_stock:variant:' || i.variant_id))",
 		 "$1");
-	/* categories are a small table: every slug once for the whole file */
-	if (!listing_scopes_load(im->db, im->f->a, &im->scopes))
+	/* categories are a small table: read once for the whole file, their
+	 * slugs for the rows and their tree for the listing rows' scopes */
+	if (!(im->names = names_get(im->db, -1)))
 		return false;
-	struct db_res r;
-	if (db_query(im->db, &r, "SELECT slug, id FROM categories", DBV0) != DB_OK)
-		return false;
-	for (int i = 0; i < r.nrows; i++) {
+	for (int i = 0; i < im->names->ncats; i++) {
 		bool found;
-		*strmap_slot(im->f->a, &im->categories, arena_strdup(im->f->a, db_text(&r, i, 0)), &found) =
-			db_int(&r, i, 1);
+		const struct named *c = &im->names->cats[i];
+		*strmap_slot(im->f->a, &im->categories, arena_strdup(im->f->a, c->slug), &found) = c->id;
 	}
-	db_res_free(&r);
 	return true;
 }
 
@@ -705,7 +703,7 @@ static bool import_batch(struct importer *im, int from, int to)
 	return db_exec(im->db, "RELEASE SAVEPOINT feed_batch", DBV0, NULL) == DB_OK &&
 	       product_reindex_many(im->db, im->touched, im->ntouched, false) &&
 	       product_reindex_many(im->db, im->fresh, im->nfresh, true) &&
-	       listing_insert_new(im->db, &im->scopes, im->listed, im->nlisted);
+	       listing_insert_new(im->db, im->names, im->listed, im->nlisted);
 }
 
 bool feed_import(struct db *db, int64_t merchant_id, struct feed *f, struct feed_result *res)
@@ -750,5 +748,6 @@ fail:
 	db_rollback(db);
 out:
 	db_rows_free(&im.rows);
+	names_release(im.names);
 	return ok;
 }

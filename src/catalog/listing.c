@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog/names.h"
 #include "catalog/product.h"
 #include "core/buf.h"
 #include "core/mem.h"
@@ -22,34 +23,11 @@
  * data should end whatever the data. */
 #define SCOPE_MAX 64
 
-bool listing_scopes_load(struct db *db, struct arena *a, struct listing_scopes *s)
+/* Parent of category id (0 for a root or an unknown id). */
+static int64_t parent_of(const struct catalog_names *tree, int64_t id)
 {
-	struct db_res r;
-	if (db_query(db, &r, "SELECT id, COALESCE(parent_id, 0) FROM categories ORDER BY id", DBV0) != DB_OK)
-		return false;
-	s->n = r.nrows;
-	s->id = arena_alloc(a, sizeof(int64_t) * (size_t)(r.nrows + 1));
-	s->parent = arena_alloc(a, sizeof(int64_t) * (size_t)(r.nrows + 1));
-	for (int i = 0; i < r.nrows; i++) {
-		s->id[i] = db_int(&r, i, 0);
-		s->parent[i] = db_int(&r, i, 1);
-	}
-	db_res_free(&r);
-	return true;
-}
-
-/* Parent of category id (0 for a root or an unknown id): ids are sorted. */
-static int64_t parent_of(const struct listing_scopes *s, int64_t id)
-{
-	int lo = 0, hi = s->n;
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-		if (s->id[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n && s->id[lo] == id ? s->parent[lo] : 0;
+	const struct named *c = names_find(tree->cats, tree->ncats, id);
+	return c ? c->parent : 0;
 }
 
 /* '|a|b|' of the variants' sizes (or colours) in market m, only those with
@@ -74,13 +52,13 @@ static void join_list(struct buf *b, const struct product *p, int64_t m, bool co
 
 /* The product_market rows of one active product, appended to w; lists is
  * scratch for the four '|…|' lists of a market. */
-static void market_rows(struct db_rows *w, struct buf lists[4], const struct listing_scopes *s,
+static void market_rows(struct db_rows *w, struct buf lists[4], const struct catalog_names *tree,
 			const struct product *p)
 {
 	int64_t scopes[SCOPE_MAX];
 	int nscope = 0;
 	scopes[nscope++] = 0;
-	for (int64_t c = p->category_id; c && nscope < SCOPE_MAX; c = parent_of(s, c))
+	for (int64_t c = p->category_id; c && nscope < SCOPE_MAX; c = parent_of(tree, c))
 		scopes[nscope++] = c;
 	/* the first variant's images, read by the scope-0 row */
 	const struct variant *first = NULL;
@@ -180,7 +158,7 @@ static const char ATTR_ROWS_INSERT[] =
 	"INSERT INTO listing_attrs (category_id, attr, product_id) SELECT CAST(c0 AS BIGINT), "
 	"LOWER(c1), CAST(c2 AS BIGINT) FROM %s WHERE true ON CONFLICT DO NOTHING";
 
-bool listing_insert_new(struct db *db, const struct listing_scopes *s, struct product *const *ps, int n)
+bool listing_insert_new(struct db *db, const struct catalog_names *tree, struct product *const *ps, int n)
 {
 	const struct db_dialect *d = db_conn_dialect(db);
 	char from[1024];
@@ -203,7 +181,7 @@ bool listing_insert_new(struct db *db, const struct listing_scopes *s, struct pr
 		db_rows_reset(&rows, table == 0 ? 16 : 3);
 		for (int i = 0; i < na; i++) {
 			if (table == 0)
-				market_rows(&rows, lists, s, ps[active[i]]);
+				market_rows(&rows, lists, tree, ps[active[i]]);
 			else
 				attr_rows(&rows, &lists[0], ps[active[i]]);
 		}

@@ -13,20 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/arena.h"
-
+struct catalog_names;
 struct db;
 struct product;
-
-/** Each category's parent (0 for a root), for the scopes of a listing row. */
-struct listing_scopes {
-	int n;
-	int64_t *id, *parent;
-};
-
-/** Read every category's parent into s (memory from a). */
-bool listing_scopes_load(struct db *db, struct arena *a, struct listing_scopes *s)
-	__attribute__((warn_unused_result));
 
 /**
  * Index ps[0..n), products inserted in the caller's transaction (ids,
@@ -35,7 +24,7 @@ bool listing_scopes_load(struct db *db, struct arena *a, struct listing_scopes *
  * listing_attrs rows, and their full-text rows (product_fts_add). Products
  * that are not active get none, as in product_reindex.
  */
-bool listing_insert_new(struct db *db, const struct listing_scopes *s, struct product *const *ps, int n)
+bool listing_insert_new(struct db *db, const struct catalog_names *tree, struct product *const *ps, int n)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -682,8 +682,9 @@ static bool build_lookup(struct db *db, struct entry *e)
 	return true;
 }
 
-/* One stable pass of an LSD radix sort: rows by digit d of key(row), the
- * ascending key being max - value, so the largest value comes first. */
+/* One stable pass of an LSD radix sort: rows from `from` into `to` by the
+ * DIGIT_BITS bits at shift of max - value (the id's or the rank's), so the
+ * largest value comes first. */
 #define DIGIT_BITS 11
 #define DIGITS (1 << DIGIT_BITS)
 

@@ -30,8 +30,8 @@ static void drop(struct kept *k)
 static struct named *take(struct arena *a, const struct db_res *r, bool tree)
 {
 	struct named *v = arena_alloc(a, sizeof(*v) * (size_t)(r->nrows + 1));
+	int c = tree ? 1 : 0; /* the tree's rows have the parent before slug and name */
 	for (int i = 0; i < r->nrows; i++) {
-		int c = tree ? 1 : 0;
 		v[i] = (struct named){.id = db_int(r, i, 0), .parent = tree ? db_int(r, i, 1) : 0,
 				      .slug = arena_strdup(a, db_text(r, i, c + 1)),
 				      .name = arena_strdup(a, db_text(r, i, c + 2))};

@@ -222,23 +222,25 @@ static void observe(const char *sql, int64_t t0)
 		db_observer(sql, time_mono_us() - t0);
 }
 
-int db_query(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
+static int query(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n,
+		 bool want_ints)
 {
 	memset(res, 0, sizeof(*res));
+	res->want_ints = want_ints;
 	int64_t t0 = time_mono_us();
 	int rc = db->drv->query(db->conn, sql, p, n, res);
 	observe(sql, t0);
 	return rc;
 }
 
+int db_query(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
+{
+	return query(db, res, sql, p, n, false);
+}
+
 int db_query_ints(struct db *db, struct db_res *res, const char *sql, const struct db_val *p, int n)
 {
-	memset(res, 0, sizeof(*res));
-	res->want_ints = true;
-	int64_t t0 = time_mono_us();
-	int rc = db->drv->query(db->conn, sql, p, n, res);
-	observe(sql, t0);
-	return rc;
+	return query(db, res, sql, p, n, true);
 }
 
 int db_query_each(struct db *db, const char *sql, const struct db_val *p, int n, int chunk,
@@ -328,9 +330,14 @@ void db_res_free(struct db_res *res)
 	memset(res, 0, sizeof(*res));
 }
 
+static bool in_res(const struct db_res *res, int row, int col)
+{
+	return row >= 0 && row < res->nrows && col >= 0 && col < res->ncols;
+}
+
 const char *db_text(const struct db_res *res, int row, int col)
 {
-	if (!res->cells || row < 0 || row >= res->nrows || col < 0 || col >= res->ncols)
+	if (!res->cells || !in_res(res, row, col))
 		return NULL;
 	return res->cells[row * res->ncols + col];
 }
@@ -338,9 +345,7 @@ const char *db_text(const struct db_res *res, int row, int col)
 int64_t db_int(const struct db_res *res, int row, int col)
 {
 	if (res->ints)
-		return row < 0 || row >= res->nrows || col < 0 || col >= res->ncols
-			       ? 0
-			       : res->ints[(size_t)row * (size_t)res->ncols + (size_t)col];
+		return in_res(res, row, col) ? res->ints[(size_t)row * (size_t)res->ncols + (size_t)col] : 0;
 	const char *s = db_text(res, row, col);
 	int64_t v = 0;
 	if (s && !parse_i64(s, INT64_MIN, INT64_MAX, &v)) {
@@ -359,7 +364,7 @@ double db_real(const struct db_res *res, int row, int col)
 bool db_isnull(const struct db_res *res, int row, int col)
 {
 	if (res->ints)
-		return row < 0 || row >= res->nrows || col < 0 || col >= res->ncols;
+		return !in_res(res, row, col);
 	return db_text(res, row, col) == NULL;
 }
 

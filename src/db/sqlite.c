@@ -291,6 +291,25 @@ static void cells_point(struct db_res *res)
 			res->cells[i] = res->blob + ((uintptr_t)res->cells[i] - 1);
 }
 
+/* db_query_ints' rows: numbers stay numbers, no text to write here and
+ * parse back. Returns the last sqlite3_step code. */
+static int step_ints(sqlite3_stmt *st, struct db_res *res, int ncols)
+{
+	size_t cap = (size_t)(ncols > 0 ? ncols : 1) * 64;
+	res->ints = xmalloc(cap * sizeof(int64_t));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((size_t)(res->nrows + 1) * (size_t)ncols > cap) {
+			cap *= 2;
+			res->ints = xrealloc(res->ints, cap * sizeof(int64_t));
+		}
+		int64_t *row = res->ints + (size_t)res->nrows++ * (size_t)ncols;
+		for (int i = 0; i < ncols; i++)
+			row[i] = sqlite3_column_int64(st, i);
+	}
+	return rc;
+}
+
 static int sq_query(void *c, const char *sql, const struct db_val *p, int n, struct db_res *res)
 {
 	struct sqlite_conn *sc = c;
@@ -312,21 +331,9 @@ static int sq_query(void *c, const char *sql, const struct db_val *p, int n, str
 	/* every cell's text goes into one growing blob (a malloc per cell cost
 	 * more than the query for a 20-line cart); until the last row the cells
 	 * hold offset + 1 into it (0 for NULL), as the blob may move */
-	if (res->want_ints && !res->each) {
-		/* numbers stay numbers: no text to write here and parse back */
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if ((size_t)(res->nrows + 1) * (size_t)ncols > cap) {
-				cap = cap ? cap * 2 : (size_t)ncols * 64;
-				res->ints = xrealloc(res->ints, cap * sizeof(int64_t));
-			}
-			int64_t *row = res->ints + (size_t)res->nrows++ * (size_t)ncols;
-			for (int i = 0; i < ncols; i++)
-				row[i] = sqlite3_column_int64(st, i);
-		}
-		if (!res->ints) /* no row: still an integer result */
-			res->ints = xmalloc(sizeof(int64_t));
-	}
-	while (!res->ints && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (res->want_ints)
+		rc = step_ints(st, res, ncols);
+	while (!res->want_ints && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((size_t)(res->nrows + 1) * (size_t)ncols > cap) {
 			cap = cap ? cap * 2 : (size_t)ncols * 8;
 			res->cells = xrealloc(res->cells, cap * sizeof(char *));
