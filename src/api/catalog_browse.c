@@ -183,7 +183,11 @@ static void list_products(struct req *r)
 	if (!parse_query(r, &q, false, &key) || serve_cached_once(r, "listing", key.p, &lead))
 		goto out;
 	struct listing_item *items;
-	int n = listing_run(req_db_read(r), &r->a, &q, &items);
+	/* the market's columns are kept under the search cache's generation
+	 * (a catalog write clears both caches); read before the database, as
+	 * search reads it */
+	int64_t gen = cache_generation("search");
+	int n = listing_run(req_db_read(r), &r->a, &q, gen, &items);
 	if (n < 0) {
 		reply_error(r, MERR_INTERNAL, NULL, NULL);
 		goto out;

@@ -20,6 +20,8 @@ struct columns {
 	struct listing_row *rows;
 	char *text;             /* their strings, each distinct one once */
 	int32_t *at;            /* row of id first_id + k, or -1; NULL when ids are sparse */
+	int32_t *orders;        /* the view's orders, one block */
+	struct market_columns view; /* what match_columns_get gives */
 	int64_t first_id, span;
 	struct columns *next;
 	int64_t market_id, generation, expires_us;
@@ -80,12 +82,15 @@ static unsigned bucket(int64_t market_id, const char *match)
 	return h % NBUCKETS;
 }
 
+static void sort_rows(struct match_row *rows, int n);
+
 static void columns_drop(struct columns *c)
 {
 	if (c && --c->refs == 0) {
 		free(c->rows);
 		free(c->text);
 		free(c->at);
+		free(c->orders);
 		free(c);
 	}
 }
@@ -293,6 +298,30 @@ static void columns_index(struct columns *c)
 	c->bytes += sizeof(*c->at) * (size_t)c->span;
 }
 
+/* The rows' indexes in each column_order, for listings: sorted as sets are
+ * (sort_rows, key descending, then id), the key in the rank's place. */
+static void columns_order(struct columns *c)
+{
+	struct match_row *tmp = xmalloc(sizeof(*tmp) * (size_t)(c->n + 1));
+	c->orders = xmalloc(sizeof(*c->orders) * (size_t)ORDER__COUNT * (size_t)(c->n + 1));
+	for (int k = 0; k < ORDER__COUNT; k++) {
+		for (int i = 0; i < c->n; i++) {
+			const struct listing_row *w = &c->rows[i];
+			int64_t key = k == ORDER_POPULAR ? w->popularity : k == ORDER_NEWEST ? w->created_at : w->price;
+			tmp[i] = (struct match_row){w, key};
+		}
+		sort_rows(tmp, c->n);
+		int32_t *o = c->orders + (size_t)k * (size_t)(c->n + 1);
+		for (int i = 0; i < c->n; i++)
+			o[i] = (int32_t)(tmp[i].r - c->rows);
+		c->view.order[k] = o;
+	}
+	free(tmp);
+	c->view.rows = c->rows;
+	c->view.n = c->n;
+	c->bytes += sizeof(*c->orders) * (size_t)ORDER__COUNT * (size_t)c->n;
+}
+
 /* A market's columns from the database, by product id; false on an error.
  * One pass over the table ("+" keeps SQLite off the listing indexes, whose
  * order would cost a table lookup per row). */
@@ -319,6 +348,7 @@ static bool read_columns(struct db *db, struct columns *c)
 			break;
 		}
 	columns_index(c);
+	columns_order(c);
 	return true;
 }
 
@@ -353,9 +383,11 @@ static void *reader(void *arg)
 			free(c->rows);
 			free(c->text);
 			free(c->at);
+			free(c->orders);
 			c->rows = NULL;
 			c->text = NULL;
 			c->at = NULL;
+			c->orders = NULL;
 		} else {
 			held += c->bytes;
 			fit_budget();
@@ -466,6 +498,18 @@ static void columns_release(struct columns *c)
 	pthread_mutex_lock(&mu);
 	columns_drop(c);
 	pthread_mutex_unlock(&mu);
+}
+
+const struct market_columns *match_columns_get(int64_t market_id, int64_t generation)
+{
+	struct columns *c = generation >= 0 ? columns_get(market_id, generation) : NULL;
+	return c ? &c->view : NULL;
+}
+
+void match_columns_release(const struct market_columns *view)
+{
+	if (view)
+		columns_release((struct columns *)((char *)view - offsetof(struct columns, view)));
 }
 
 /* The row of product id: from the direct index, or else searched from

@@ -1,4 +1,8 @@
 /*
+ * Match sets and a market's columns. The columns are every scope-0
+ * product_market row of a market, kept in id order and in each listing
+ * sort's order: listings walk them (search.c, listing_run).
+ *
  * Match sets: every product a full-text query matches in one market, with
  * the columns a search filters, sorts and counts on (its product_market row
  * of scope 0), best match first. Each filter, sort, page and facet of the
@@ -48,6 +52,19 @@ struct match_set {
 	const struct match_row *rows; /**< rank descending, then id descending */
 };
 
+/** The orders a market's columns are kept in: each by its key descending,
+ * ties by product id descending (a listing sorted by price ascending walks
+ * ORDER_PRICE backwards). */
+enum column_order { ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER__COUNT };
+
+/** A market's columns: its scope-0 product_market rows by product id, and
+ * their indexes in each column_order (listing pages from memory). */
+struct market_columns {
+	const struct listing_row *rows;
+	int n;
+	const int32_t *order[ORDER__COUNT];
+};
+
 /** Bytes the kept sets and columns may hold in all (0 = keep none). */
 void match_sets_budget(size_t bytes);
 
@@ -69,6 +86,13 @@ void match_set_release(const struct match_set *set);
 void match_columns_warm(int64_t market_id, int64_t generation);
 /** match_columns_warm for every market. */
 void match_columns_warm_all(int64_t generation);
+
+/** market_id's columns under generation when the store has them, else NULL
+ * (their read is started in the background, the caller reads the
+ * database meanwhile; NULL too for generation < 0 and columns over the
+ * budget). Give them back with match_columns_release. */
+const struct market_columns *match_columns_get(int64_t market_id, int64_t generation);
+void match_columns_release(const struct market_columns *c);
 
 /** Wait for the column reads in flight (tests). */
 void match_sets_settle(void);

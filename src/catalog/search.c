@@ -247,9 +247,9 @@ static const char *attr_value(struct arena *a, char kind, const char *value)
 
 /* The scope's category ids as SQL ("1, 7, 8"), or NULL when it has none or
  * on an error. */
-static const char *scope_categories(struct db *db, struct arena *a, int64_t scope)
+static const char *scope_categories(struct db *db, struct arena *a, int64_t scope, int64_t generation)
 {
-	const struct catalog_names *nm = names_get(db, -1);
+	const struct catalog_names *nm = names_get(db, generation);
 	if (!nm)
 		return NULL;
 	int n;
@@ -306,8 +306,11 @@ static int empty_page(struct arena *a, struct listing_item **items)
 	return 0;
 }
 
-int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
-		struct listing_item **items)
+/* listing_run in the database: product_market's sort indexes (SQLite
+ * keeps the popularity one, PostgreSQL all), listing_attrs and the price
+ * range, whichever reads the fewest rows. */
+static int listing_sql(struct db *db, struct arena *a, const struct listing_query *q,
+		       int64_t generation, struct listing_item **items)
 {
 	bool priced = q->min_price >= 0 || q->max_price >= 0;
 	if ((!q->size && !q->color && (by_price(q) || !priced)))
@@ -332,7 +335,7 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
 	}
 	const char *cats = NULL, *attrs[2] = {NULL, NULL};
 	if (q->size || q->color) {
-		cats = scope_categories(db, a, q->scope_id);
+		cats = scope_categories(db, a, q->scope_id, generation);
 		if (!cats) /* a category with no id cannot have products */
 			return run_page(db, a, q, SRC_SCOPE, NULL, NULL, items);
 		for (int k = 0; k < 2; k++) {
@@ -478,8 +481,9 @@ static void facet_add_lists(struct arena *a, struct facet *f, int *cap, const ch
 			facet_add_list(a, f, cap, key[h], count[h]);
 }
 
-/* Page items for these product ids (rows of q's market and scope), in the
- * given order, with keys[i] as each one's sort key. */
+/* Page items for these product ids (their scope 0 rows in q's market, the
+ * rows with the image), in the given order, with keys[i] as each one's
+ * sort key. */
 static int items_by_ids(struct db *db, struct arena *a, const struct listing_query *q,
 			const int64_t *ids, const int64_t *keys, int n, struct listing_item **items)
 {
@@ -491,12 +495,12 @@ static int items_by_ids(struct db *db, struct arena *a, const struct listing_que
 	struct db_rows rows;
 	buf_init(&sql, 1024);
 	buf_printf(&sql, ITEM_COLS, "l.popularity");
-	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.scope_id = $2 AND "
+	buf_printf(&sql, " FROM product_market l%s WHERE l.market_id = $1 AND l.scope_id = 0 AND "
 			 "l.product_id", ITEM_JOINS);
-	db_rows_in(&sql, db_conn_dialect(db), "$3");
+	db_rows_in(&sql, db_conn_dialect(db), "$2");
 	db_rows_ids(&rows, ids, n);
 	struct db_res r;
-	int rc = db_query(db, &r, sql.p, DBV(DI(q->market_id), DI(q->scope_id), DROWS(&rows)));
+	int rc = db_query(db, &r, sql.p, DBV(DI(q->market_id), DROWS(&rows)));
 	buf_free(&sql);
 	db_rows_free(&rows);
 	if (rc != DB_OK)
@@ -590,19 +594,17 @@ static bool row_passes(const struct listing_query *q, const struct scope *cats, 
 	       (!q->color || list_has(w->stock_colors, q->color));
 }
 
-/* in_stock with a size and a colour: keep the rows with one variant of
- * that size and colour in stock in the market. Returns the new count or -1. */
-static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
-			       const struct match_row **rows, int n)
+/* in_stock with a size and a colour: of products ids[0..n), those with one
+ * variant of that size and colour in stock in the market, ascending, into
+ * found[] (room for n). Returns their count or -1. */
+static int in_stock_pairs(struct db *db, const struct listing_query *q, const int64_t *ids, int n,
+			  int64_t *found)
 {
 	if (!n)
 		return 0;
 	struct buf sql, js;
 	buf_init(&sql, 1024);
 	buf_init(&js, (size_t)n * 24 + 16);
-	int64_t *ids = xmalloc(sizeof(*ids) * (size_t)n);
-	for (int i = 0; i < n; i++)
-		ids[i] = rows[i]->r->id;
 	db_json_ids(&js, ids, n);
 	buf_adds(&sql, "SELECT DISTINCT v.product_id FROM product_variants v JOIN product_prices pp ON "
 		       "pp.variant_id = v.id AND pp.market_id = $2 JOIN inventory i ON i.variant_id = "
@@ -614,37 +616,42 @@ static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
 	int rc = db_query(db, &r, sql.p, DBV(DT(js.p), DI(q->market_id), DT(q->size), DT(q->color)));
 	buf_free(&sql);
 	buf_free(&js);
-	if (rc != DB_OK) {
-		free(ids);
+	if (rc != DB_OK)
 		return -1;
-	}
-	/* the products found, fewer than those asked about */
-	for (int i = 0; i < r.nrows; i++)
-		ids[i] = db_int(&r, i, 0);
-	int k = 0;
-	for (int i = 0; i < n; i++)
-		if (has_id(ids, r.nrows, rows[i]->r->id))
-			rows[k++] = rows[i];
-	free(ids);
+	int k = r.nrows < n ? r.nrows : n;
+	for (int i = 0; i < k; i++)
+		found[i] = db_int(&r, i, 0);
 	db_res_free(&r);
 	return k;
 }
 
-/* A matched row's key for sort s (the cursor's and the page's sort_key). */
+/* in_stock_pairs over a search's rows: keep those it finds. Returns the
+ * new count or -1. */
+static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
+			       const struct match_row **rows, int n)
+{
+	int64_t *ids = xmalloc(sizeof(*ids) * (size_t)(2 * n + 1)), *found = ids + n;
+	for (int i = 0; i < n; i++)
+		ids[i] = rows[i]->r->id;
+	int nf = in_stock_pairs(db, q, ids, n, found), k = 0;
+	for (int i = 0; nf >= 0 && i < n; i++)
+		if (has_id(found, nf, rows[i]->r->id))
+			rows[k++] = rows[i];
+	free(ids);
+	return nf < 0 ? -1 : k;
+}
+
+/* A row's key for sort s other than relevance (the cursor's and the
+ * page's sort_key). */
+static int64_t column_key(const struct listing_row *w, enum listing_sort s)
+{
+	return s == SORT_POPULAR ? w->popularity : s == SORT_NEWEST ? w->created_at : w->price;
+}
+
+/* A matched row's key for sort s. */
 static int64_t row_key(const struct match_row *w, enum listing_sort s)
 {
-	switch (s) {
-	case SORT_POPULAR:
-		return w->r->popularity;
-	case SORT_NEWEST:
-		return w->r->created_at;
-	case SORT_PRICE_ASC:
-	case SORT_PRICE_DESC:
-		return w->r->price;
-	case SORT_RELEVANCE:
-		break;
-	}
-	return w->rank;
+	return s == SORT_RELEVANCE ? w->rank : column_key(w->r, s);
 }
 
 /* Whether (ka, ia) comes before (kb, ib) in sort s (ties by product id,
@@ -737,6 +744,105 @@ static void count_facets(const struct catalog_names *nm, struct arena *a, const 
 	for (int k = 0; k < FACET__COUNT; k++)
 		if (k != FACET_PRICE && out->f[k].n > 0)
 			qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
+}
+
+/* The column order a listing sort walks (forwards, or backwards when the
+ * sort is ascending), indexed by enum listing_sort. */
+static const enum column_order order_of[] = {ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER_PRICE};
+
+/* The first position of order o (key descending, then id) whose row's
+ * (key, id) is below (key, id), or at or below it with or_equal. */
+static int order_find(const struct market_columns *c, const int32_t *o, enum listing_sort s, int64_t key,
+		      int64_t id, bool or_equal)
+{
+	int lo = 0, hi = c->n;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		const struct listing_row *w = &c->rows[o[mid]];
+		int64_t k = column_key(w, s);
+		if (k < key || (k == key && (w->id < id || (or_equal && w->id == id))))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Candidates of an in-stock listing with a size and a colour checked at
+ * once (in_stock_pairs): most pass, so a batch about fills a page. */
+#define PAIRS_BATCH 64
+
+/* listing_run from a market's columns: walk the sort's order from the
+ * cursor on, as the database walks a sort index, keeping the rows that
+ * pass the filters until the page is full; then read the page's items. */
+static int listing_from_columns(struct db *db, struct arena *a, const struct listing_query *q,
+				const struct market_columns *c, const struct scope *cats,
+				struct listing_item **items)
+{
+	const int32_t *o = c->order[order_of[q->sort]];
+	bool asc = sorts[q->sort].asc, pairs = q->in_stock && q->size && q->color;
+	int step = asc ? -1 : 1, at = asc ? c->n - 1 : 0;
+	if (q->after)
+		at = order_find(c, o, q->sort, q->after_key, q->after_id, asc) + (asc ? -1 : 0);
+	int want = (int)q->limit + 1, k = 0, nb = 0;
+	int64_t *ids = arena_alloc(a, sizeof(int64_t) * (size_t)(want + 1));
+	int64_t *keys = arena_alloc(a, sizeof(int64_t) * (size_t)(want + 1));
+	int64_t batch[PAIRS_BATCH], found[PAIRS_BATCH];
+	const struct listing_row *cand[PAIRS_BATCH];
+	for (; k < want; at += step) {
+		bool end = at < 0 || at >= c->n;
+		if (!end) {
+			const struct listing_row *w = &c->rows[o[at]];
+			if (!row_passes(q, cats, w))
+				continue;
+			if (!pairs) {
+				ids[k] = w->id;
+				keys[k++] = column_key(w, q->sort);
+				continue;
+			}
+			cand[nb] = w;
+			batch[nb++] = w->id;
+			if (nb < PAIRS_BATCH)
+				continue;
+		}
+		/* a full batch, or the last candidates */
+		int nf = in_stock_pairs(db, q, batch, nb, found);
+		if (nf < 0)
+			return -1;
+		for (int i = 0; i < nb && k < want; i++)
+			if (has_id(found, nf, cand[i]->id)) {
+				ids[k] = cand[i]->id;
+				keys[k++] = column_key(cand[i], q->sort);
+			}
+		nb = 0;
+		if (end)
+			break;
+	}
+	return items_by_ids(db, a, q, ids, keys, k, items);
+}
+
+int listing_run(struct db *db, struct arena *a, const struct listing_query *q, int64_t generation,
+		struct listing_item **items)
+{
+	const struct market_columns *c = match_columns_get(q->market_id, generation);
+	if (!c)
+		return listing_sql(db, a, q, generation, items);
+	const struct catalog_names *nm = NULL;
+	int ncats = 0;
+	const int64_t *scope_ids = NULL;
+	if (q->scope_id) {
+		if (!(nm = names_get(db, generation))) {
+			match_columns_release(c);
+			return -1;
+		}
+		scope_ids = names_scope(nm, a, q->scope_id, &ncats);
+	}
+	struct scope cats;
+	scope_init(&cats, a, scope_ids, ncats);
+	int n = listing_from_columns(db, a, q, c, &cats, items);
+	names_release(nm);
+	match_columns_release(c);
+	return n;
 }
 
 int search_run(struct db *db, struct arena *a, const struct listing_query *q, const char *currency,

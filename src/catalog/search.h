@@ -63,9 +63,12 @@ struct facets {
 
 /**
  * Up to q->limit + 1 items (one more than a page tells the caller there is
- * a next page). *items in arena a; returns the count or -1.
+ * a next page). *items in arena a; returns the count or -1. The page is
+ * found in the market's columns kept under generation (matches.h) when the
+ * store has them, else in the database (generation < 0: always); both
+ * ways give the same items.
  */
-int listing_run(struct db *db, struct arena *a, const struct listing_query *q,
+int listing_run(struct db *db, struct arena *a, const struct listing_query *q, int64_t generation,
 		struct listing_item **items);
 
 /** Listing rows for these product ids in their given order, skipping any
