@@ -1,4 +1,5 @@
 #include "catalog/matches.h"
+#include "catalog/names.h"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -21,6 +22,8 @@ struct columns {
 	char *text;             /* their strings, each distinct one once */
 	int32_t *at;            /* row of id first_id + k, or -1; NULL when ids are sparse */
 	int32_t *orders;        /* the view's orders, one block */
+	int32_t *scoped;        /* the view's scope_at and scoped orders, one block */
+	int64_t *scope_ids;
 	struct market_columns view; /* what match_columns_get gives */
 	int64_t first_id, span;
 	struct columns *next;
@@ -84,13 +87,28 @@ static unsigned bucket(int64_t market_id, const char *match)
 
 static void sort_rows(struct match_row *rows, int n);
 
+/* Free c's rows and what is built on them (rows NULL after). */
+static void columns_free_rows(struct columns *c)
+{
+	free(c->rows);
+	free(c->text);
+	free(c->at);
+	free(c->orders);
+	free(c->scoped);
+	free(c->scope_ids);
+	c->rows = NULL;
+	c->text = NULL;
+	c->at = NULL;
+	c->orders = NULL;
+	c->scoped = NULL;
+	c->scope_ids = NULL;
+	c->n = 0;
+}
+
 static void columns_drop(struct columns *c)
 {
 	if (c && --c->refs == 0) {
-		free(c->rows);
-		free(c->text);
-		free(c->at);
-		free(c->orders);
+		columns_free_rows(c);
 		free(c);
 	}
 }
@@ -322,6 +340,92 @@ static void columns_order(struct columns *c)
 	c->bytes += sizeof(*c->orders) * (size_t)ORDER__COUNT * (size_t)c->n;
 }
 
+/*
+ * Each order restricted to each category scope of the tree nm: a row is in
+ * the scope of its category and of every category above it, as
+ * product_market's scope rows are. One walk of each order appends a row to
+ * its scopes, so each keeps the order.
+ */
+static void columns_scopes(struct columns *c, const struct catalog_names *nm)
+{
+	int ns = nm->ncats;
+	/* the scopes (indexes into nm->cats) of each category: itself and up
+	 * (a path is never longer than the tree has categories) */
+	int32_t *up_at = xmalloc(sizeof(*up_at) * (size_t)(ns + 1));
+	int32_t *up = xmalloc(sizeof(*up) * (size_t)(ns * (ns + 1) + 1));
+	int nup = 0;
+	for (int i = 0; i < ns; i++) {
+		up_at[i] = nup;
+		const struct named *k = &nm->cats[i];
+		for (int depth = 0; k && depth <= ns; depth++) {
+			up[nup++] = (int32_t)(k - nm->cats);
+			k = k->parent ? names_find(nm->cats, ns, k->parent) : NULL;
+		}
+	}
+	up_at[ns] = nup;
+	/* each row's category, as an index into nm->cats (-1: not in the tree) */
+	int32_t *cat = xmalloc(sizeof(*cat) * (size_t)(c->n + 1));
+	int64_t *count = xcalloc((size_t)ns + 1, sizeof(*count));
+	int64_t total = 0;
+	for (int i = 0; i < c->n; i++) {
+		const struct named *k = names_find(nm->cats, ns, c->rows[i].category_id);
+		cat[i] = k ? (int32_t)(k - nm->cats) : -1;
+		for (int u = k ? up_at[cat[i]] : 0; k && u < up_at[cat[i] + 1]; u++, total++)
+			count[up[u]]++;
+	}
+	c->scope_ids = xmalloc(sizeof(*c->scope_ids) * (size_t)(ns + 1));
+	c->scoped = xmalloc(sizeof(*c->scoped) * ((size_t)ns + 1 + (size_t)ORDER__COUNT * (size_t)(total + 1)));
+	int32_t *at = c->scoped, *pos = xmalloc(sizeof(*pos) * (size_t)(ns + 1));
+	at[0] = 0;
+	for (int s = 0; s < ns; s++) {
+		c->scope_ids[s] = nm->cats[s].id;
+		at[s + 1] = at[s] + (int32_t)count[s];
+	}
+	for (int k = 0; k < ORDER__COUNT; k++) {
+		int32_t *out = c->scoped + ns + 1 + (size_t)k * (size_t)(total + 1);
+		memcpy(pos, at, sizeof(*pos) * (size_t)ns);
+		for (int i = 0; i < c->n; i++) {
+			int32_t r = c->view.order[k][i];
+			for (int u = cat[r] >= 0 ? up_at[cat[r]] : 0; cat[r] >= 0 && u < up_at[cat[r] + 1]; u++)
+				out[pos[up[u]]++] = r;
+		}
+		c->view.scoped[k] = out;
+	}
+	c->view.nscopes = ns;
+	c->view.scope_ids = c->scope_ids;
+	c->view.scope_at = at;
+	c->bytes += sizeof(*c->scope_ids) * (size_t)ns +
+		    sizeof(*c->scoped) * ((size_t)ns + 1 + (size_t)ORDER__COUNT * (size_t)total);
+	free(pos);
+	free(count);
+	free(cat);
+	free(up);
+	free(up_at);
+}
+
+const int32_t *match_columns_order(const struct market_columns *c, enum column_order k, int64_t scope,
+				   int *n)
+{
+	if (!scope) {
+		*n = c->n;
+		return c->order[k];
+	}
+	int lo = 0, hi = c->nscopes;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (c->scope_ids[mid] < scope)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->nscopes || c->scope_ids[lo] != scope) {
+		*n = 0;
+		return c->order[k];
+	}
+	*n = c->scope_at[lo + 1] - c->scope_at[lo];
+	return c->scoped[k] + c->scope_at[lo];
+}
+
 /* A market's columns from the database, by product id; false on an error.
  * One pass over the table ("+" keeps SQLite off the listing indexes, whose
  * order would cost a table lookup per row). */
@@ -334,9 +438,7 @@ static bool read_columns(struct db *db, struct columns *c)
 			  "+l.scope_id = 0",
 			  DBV(DI(c->market_id)), COLUMNS_CHUNK, take_part, &rd) != DB_OK) {
 		arena_free(&rd.st.a);
-		free(c->rows);
-		c->rows = NULL;
-		c->n = 0;
+		columns_free_rows(c);
 		return false;
 	}
 	c->rows = xrealloc(c->rows, sizeof(*c->rows) * (size_t)(c->n + 1));
@@ -349,6 +451,14 @@ static bool read_columns(struct db *db, struct columns *c)
 		}
 	columns_index(c);
 	columns_order(c);
+	/* the category tree of the same generation, for the scopes' orders */
+	const struct catalog_names *nm = names_get(db, c->generation);
+	if (!nm) {
+		columns_free_rows(c);
+		return false;
+	}
+	columns_scopes(c, nm);
+	names_release(nm);
 	return true;
 }
 
@@ -380,14 +490,7 @@ static void *reader(void *arg)
 		columns_replace(c->market_id, c);
 		if (c->bytes > budget) {
 			/* kept without rows, a marker so that searches do not read them again */
-			free(c->rows);
-			free(c->text);
-			free(c->at);
-			free(c->orders);
-			c->rows = NULL;
-			c->text = NULL;
-			c->at = NULL;
-			c->orders = NULL;
+			columns_free_rows(c);
 		} else {
 			held += c->bytes;
 			fit_budget();

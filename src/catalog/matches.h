@@ -58,12 +58,24 @@ struct match_set {
 enum column_order { ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER__COUNT };
 
 /** A market's columns: its scope-0 product_market rows by product id, and
- * their indexes in each column_order (listing pages from memory). */
+ * their indexes in each column_order, for every product and for each
+ * category scope's (listing pages from memory: match_columns_order). */
 struct market_columns {
 	const struct listing_row *rows;
 	int n;
 	const int32_t *order[ORDER__COUNT];
+	/* scope i (a category, its sub-categories included) of scope_ids
+	 * (ascending) has scoped[k][scope_at[i] .. scope_at[i + 1]) */
+	int nscopes;
+	const int64_t *scope_ids;
+	const int32_t *scope_at;
+	const int32_t *scoped[ORDER__COUNT];
 };
+
+/** The rows of category scope (0: every product) in order k, as indexes
+ * into c->rows; *n of them (none for a category the tree does not have). */
+const int32_t *match_columns_order(const struct market_columns *c, enum column_order k, int64_t scope,
+				   int *n);
 
 /** Bytes the kept sets and columns may hold in all (0 = keep none). */
 void match_sets_budget(size_t bytes);

@@ -750,12 +750,12 @@ static void count_facets(const struct catalog_names *nm, struct arena *a, const 
  * sort is ascending), indexed by enum listing_sort. */
 static const enum column_order order_of[] = {ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER_PRICE};
 
-/* The first position of order o (key descending, then id) whose row's
- * (key, id) is below (key, id), or at or below it with or_equal. */
-static int order_find(const struct market_columns *c, const int32_t *o, enum listing_sort s, int64_t key,
-		      int64_t id, bool or_equal)
+/* The first position of order o[0..n) (key descending, then id) whose
+ * row's (key, id) is below (key, id), or at or below it with or_equal. */
+static int order_find(const struct market_columns *c, const int32_t *o, int n, enum listing_sort s,
+		      int64_t key, int64_t id, bool or_equal)
 {
-	int lo = 0, hi = c->n;
+	int lo = 0, hi = n;
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 		const struct listing_row *w = &c->rows[o[mid]];
@@ -772,28 +772,32 @@ static int order_find(const struct market_columns *c, const int32_t *o, enum lis
  * once (in_stock_pairs): most pass, so a batch about fills a page. */
 #define PAIRS_BATCH 64
 
-/* listing_run from a market's columns: walk the sort's order from the
- * cursor on, as the database walks a sort index, keeping the rows that
- * pass the filters until the page is full; then read the page's items. */
+/* listing_run from a market's columns: walk the sort's order of the
+ * scope's rows from the cursor on, as the database walks a sort index,
+ * keeping the rows that pass the other filters until the page is full;
+ * then read the page's items. */
 static int listing_from_columns(struct db *db, struct arena *a, const struct listing_query *q,
-				const struct market_columns *c, const struct scope *cats,
-				struct listing_item **items)
+				const struct market_columns *c, struct listing_item **items)
 {
-	const int32_t *o = c->order[order_of[q->sort]];
+	int no;
+	const int32_t *o = match_columns_order(c, order_of[q->sort], q->scope_id, &no);
+	struct listing_query rest = *q;
+	rest.scope_id = 0; /* the order holds the scope's rows only */
+	struct scope every = {.ids = NULL};
 	bool asc = sorts[q->sort].asc, pairs = q->in_stock && q->size && q->color;
-	int step = asc ? -1 : 1, at = asc ? c->n - 1 : 0;
+	int step = asc ? -1 : 1, at = asc ? no - 1 : 0;
 	if (q->after)
-		at = order_find(c, o, q->sort, q->after_key, q->after_id, asc) + (asc ? -1 : 0);
+		at = order_find(c, o, no, q->sort, q->after_key, q->after_id, asc) + (asc ? -1 : 0);
 	int want = (int)q->limit + 1, k = 0, nb = 0;
 	int64_t *ids = arena_alloc(a, sizeof(int64_t) * (size_t)(want + 1));
 	int64_t *keys = arena_alloc(a, sizeof(int64_t) * (size_t)(want + 1));
 	int64_t batch[PAIRS_BATCH], found[PAIRS_BATCH];
 	const struct listing_row *cand[PAIRS_BATCH];
 	for (; k < want; at += step) {
-		bool end = at < 0 || at >= c->n;
+		bool end = at < 0 || at >= no;
 		if (!end) {
 			const struct listing_row *w = &c->rows[o[at]];
-			if (!row_passes(q, cats, w))
+			if (!row_passes(&rest, &every, w))
 				continue;
 			if (!pairs) {
 				ids[k] = w->id;
@@ -827,20 +831,7 @@ int listing_run(struct db *db, struct arena *a, const struct listing_query *q, i
 	const struct market_columns *c = match_columns_get(q->market_id, generation);
 	if (!c)
 		return listing_sql(db, a, q, generation, items);
-	const struct catalog_names *nm = NULL;
-	int ncats = 0;
-	const int64_t *scope_ids = NULL;
-	if (q->scope_id) {
-		if (!(nm = names_get(db, generation))) {
-			match_columns_release(c);
-			return -1;
-		}
-		scope_ids = names_scope(nm, a, q->scope_id, &ncats);
-	}
-	struct scope cats;
-	scope_init(&cats, a, scope_ids, ncats);
-	int n = listing_from_columns(db, a, q, c, &cats, items);
-	names_release(nm);
+	int n = listing_from_columns(db, a, q, c, items);
 	match_columns_release(c);
 	return n;
 }

@@ -64,6 +64,10 @@ static struct db *open_catalog(int size)
 	exec(db, "CREATE VIRTUAL TABLE product_fts USING fts5(name, brand, category, tags, description)");
 	exec(db, "CREATE TABLE product_market (product_id, market_id, scope_id, category_id, brand_id, "
 		 "price, popularity, created_at, in_stock, sizes, colors, stock_sizes, stock_colors)");
+	/* the category tree columns keep their scopes' orders by */
+	exec(db, "CREATE TABLE categories (id INTEGER PRIMARY KEY, parent_id, slug, name)");
+	exec(db, "CREATE TABLE brands (id INTEGER PRIMARY KEY, slug, name)");
+	exec(db, "INSERT INTO categories VALUES (7, NULL, 'tops', 'Tops')");
 	return db;
 }
 
