@@ -205,7 +205,7 @@ static const struct config_var vars[] = {
 	 OFF(cache_type), "cache backend (simple = memory)"},
 	{"CACHE_MAX_MB", NULL, C_INT, "16", 1, 65536, NULL, NULL, OFF(cache_max_mb),
 	 "memory cache size (CACHE_TYPE=memory); least recently used entries go first"},
-	{"SEARCH_SETS_MB", NULL, C_INT, "16", 0, 65536, NULL, NULL, OFF(search_sets_mb),
+	{"SEARCH_SETS_MB", NULL, C_INT, "24", 0, 65536, NULL, NULL, OFF(search_sets_mb),
 	 "search match sets each instance keeps (every product a search text matches in a market, "
 	 "so its other filters and pages are worked out in memory); 0 = keep none"},
 	{"STRIPE_SECRET_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(stripe_secret_key),

@@ -4,7 +4,8 @@
  * filter and their mixes, page by page through the cursor, both ways give
  * the same items in the same order, every item once. The columns' walk
  * runs no listing statement; a catalog write seen under a new generation
- * is listed. Counted through db_observer. */
+ * is listed. Counted through db_observer. On SQLite, and on PostgreSQL
+ * (a database of its own) when MANDI_TEST_PG_URL is set. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "app/seed.h"
 #include "catalog/demo.h"
 #include "catalog/matches.h"
+#include "catalog/names.h"
 #include "catalog/search.h"
 #include "core/config.h"
 #include "db/db.h"
@@ -180,6 +182,46 @@ static void listing_columns_follow_generation(void)
 	arena_free(&a);
 }
 
+/* The suite on a fresh database at url (migrated, the demo catalog seeded). */
+static bool suite(const char *url)
+{
+	char err[256];
+	if (!db_pool_open(url, "", 4, err, sizeof(err))) {
+		fprintf(stderr, "db: %s\n", err);
+		return false;
+	}
+	db = db_acquire();
+	if (db_migrate(db) < 0 || !seed_reference(db) || !market_reload(db) || !demo_catalog_seed(db, 600)) {
+		fprintf(stderr, "cannot prepare the database\n");
+		return false;
+	}
+	db_observer = observe;
+	match_sets_budget(64 << 20);
+	match_columns_warm_all(1);
+	match_sets_settle();
+	RUN(listing_columns_match_database);
+	RUN(listing_columns_follow_generation);
+	db_observer = NULL;
+	match_sets_clear();
+	names_clear();
+	db_release(db);
+	db_pool_close();
+	return true;
+}
+
+/* One statement on a connection of its own to url. */
+static bool admin(const char *url, const char *sql)
+{
+	char err[256];
+	if (!db_pool_open(url, "", 1, err, sizeof(err)))
+		return false;
+	struct db *c = db_acquire();
+	bool ok = db_exec(c, sql, DBV0, NULL) == DB_OK;
+	db_release(c);
+	db_pool_close();
+	return ok;
+}
+
 int main(void)
 {
 	char err[256];
@@ -189,29 +231,26 @@ int main(void)
 	}
 	const char *file = cfg.database_url + strlen("sqlite:///");
 	unlink(file);
-	if (!db_pool_open(cfg.database_url, "", 4, err, sizeof(err))) {
-		fprintf(stderr, "db: %s\n", err);
-		return 1;
-	}
-	db = db_acquire();
-	if (db_migrate(db) < 0 || !seed_reference(db) || !market_reload(db) || !demo_catalog_seed(db, 600)) {
-		fprintf(stderr, "cannot prepare the database\n");
-		return 1;
-	}
-	db_observer = observe;
-	match_sets_budget(64 << 20);
-	match_columns_warm_all(1);
-	match_sets_settle();
-	RUN(listing_columns_match_database);
-	RUN(listing_columns_follow_generation);
-	match_sets_clear();
-	db_release(db);
-	db_pool_close();
+	bool ok = suite(cfg.database_url);
 	char wal[160];
 	unlink(file);
 	snprintf(wal, sizeof(wal), "%s-wal", file);
 	unlink(wal);
 	snprintf(wal, sizeof(wal), "%s-shm", file);
 	unlink(wal);
+	/* PostgreSQL too, on a database of its own, when the suite has one */
+	const char *pg = getenv("MANDI_TEST_PG_URL");
+	const char *slash = pg ? strrchr(pg, '/') : NULL;
+	if (ok && slash) {
+		char name[64], sql[128], url[512];
+		snprintf(name, sizeof(name), "mandi_unit_listing_%d", (int)getpid());
+		snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - pg), pg, name);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+		ok = admin(pg, sql) && suite(url);
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+		admin(pg, sql);
+	}
+	if (!ok)
+		return 1;
 	return t_done();
 }
