@@ -828,6 +828,8 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 int listing_run(struct db *db, struct arena *a, const struct listing_query *q, int64_t generation,
 		struct listing_item **items)
 {
+	if (q->sort == SORT_RELEVANCE)
+		return -1; /* a search's order, not a listing's */
 	const struct market_columns *c = match_columns_get(q->market_id, generation);
 	if (!c)
 		return listing_sql(db, a, q, generation, items);
