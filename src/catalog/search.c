@@ -132,12 +132,14 @@ const char *listing_like(struct arena *a, const char *value)
 	return out;
 }
 
-/* How a page query reaches product_market's rows. */
+/* How a page query reaches product_market's rows. On SQLite only the
+ * popularity sort has its index (093_listing_sort_indexes.sqlite.sql): the
+ * other sorts read the scope's entries of that index and sort them. */
 enum page_source {
 	SRC_SCOPE, /* the scope in sort order */
 	SRC_PROBE, /* only the first LISTING_PROBE_ROWS rows of the scope in sort order */
 	SRC_ATTR,  /* the scope's products with one size or colour (listing_attrs) */
-	SRC_PRICE, /* the scope's rows in the price range (product_market_price), sorted */
+	SRC_PRICE, /* the scope's rows in the price range (an index with the price), sorted */
 };
 
 /* Rows a listing with a size or colour filter reads in sort order before it
@@ -170,7 +172,7 @@ static int run_page(struct db *db, struct arena *a, const struct listing_query *
 	buf_printf(&s.b, ITEM_COLS, "t.k");
 	buf_printf(&s.b, " FROM (SELECT l.product_id, l.market_id, l.scope_id, %s AS k", key);
 	if (src == SRC_PROBE) {
-		/* only columns of SQLite's sort index (090_listing_items_index.*),
+		/* only columns of SQLite's popularity index (090_listing_items_index.*),
 		 * so the probe reads no table row; a price range bounds a price
 		 * sort's walk */
 		int mk = param(&s, DI(q->market_id)), sc = param(&s, DI(q->scope_id));
