@@ -575,9 +575,43 @@ static bool scope_has(const struct scope *s, int64_t id)
 	return has_id(s->ids, s->n, id);
 }
 
+/* list_has's answers for one value, per list: the columns hold each
+ * distinct '|…|' list once, and a walk or a filter loop tests the same few
+ * lists thousands of times. */
+#define MEMO_SLOTS 64
+
+struct memo {
+	const char *value;
+	const char *list[MEMO_SLOTS];
+	bool has[MEMO_SLOTS];
+};
+
+static bool memo_has(struct memo *m, const char *list)
+{
+	unsigned h = (unsigned)(((uintptr_t)list >> 3) * 2654435761u >> 16) % MEMO_SLOTS;
+	if (m->list[h] != list) {
+		m->list[h] = list;
+		m->has[h] = list_has(list, m->value);
+	}
+	return m->has[h];
+}
+
+/* The memos of q's size and colour tests. */
+struct memos {
+	struct memo size, color;
+};
+
+static void memos_init(struct memos *m, const struct listing_query *q)
+{
+	memset(m, 0, sizeof(*m));
+	m->size.value = q->size;
+	m->color.value = q->color;
+}
+
 /* Whether a matched row passes q's filters other than in_stock with both a
  * size and a colour (which needs the variants: keep_in_stock_pairs). */
-static bool row_passes(const struct listing_query *q, const struct scope *cats, const struct listing_row *w)
+static bool row_passes(const struct listing_query *q, const struct scope *cats, const struct listing_row *w,
+		       struct memos *m)
 {
 	if (q->scope_id && !scope_has(cats, w->category_id))
 		return false;
@@ -588,12 +622,12 @@ static bool row_passes(const struct listing_query *q, const struct scope *cats, 
 		return false;
 	/* the same tests as from_where's on the row (see there) */
 	if (!q->in_stock)
-		return (!q->size || list_has(w->sizes, q->size)) &&
-		       (!q->color || list_has(w->colors, q->color));
+		return (!q->size || memo_has(&m->size, w->sizes)) &&
+		       (!q->color || memo_has(&m->color, w->colors));
 	if (!q->size && !q->color)
 		return w->in_stock;
-	return (!q->size || list_has(w->stock_sizes, q->size)) &&
-	       (!q->color || list_has(w->stock_colors, q->color));
+	return (!q->size || memo_has(&m->size, w->stock_sizes)) &&
+	       (!q->color || memo_has(&m->color, w->stock_colors));
 }
 
 /* in_stock with a size and a colour: of products ids[0..n), those with one
@@ -786,6 +820,8 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 	struct listing_query rest = *q;
 	rest.scope_id = 0; /* the order holds the scope's rows only */
 	struct scope every = {.ids = NULL};
+	struct memos memos;
+	memos_init(&memos, q);
 	bool asc = sorts[q->sort].asc, pairs = q->in_stock && q->size && q->color;
 	int step = asc ? -1 : 1, at = asc ? no - 1 : 0;
 	if (q->after)
@@ -799,7 +835,7 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 		bool end = at < 0 || at >= no;
 		if (!end) {
 			const struct listing_row *w = &c->rows[o[at]];
-			if (!row_passes(&rest, &every, w))
+			if (!row_passes(&rest, &every, w, &memos))
 				continue;
 			if (!pairs) {
 				ids[k] = w->id;
@@ -858,9 +894,11 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	}
 	/* the matches that pass the filters, still best first */
 	const struct match_row **rows = xmalloc(sizeof(*rows) * (size_t)(set->n + 1));
+	struct memos memos;
+	memos_init(&memos, q);
 	int n = 0;
 	for (int i = 0; i < set->n; i++)
-		if (row_passes(q, &cats, set->rows[i].r))
+		if (row_passes(q, &cats, set->rows[i].r, &memos))
 			rows[n++] = &set->rows[i];
 	if (q->in_stock && q->size && q->color)
 		n = keep_in_stock_pairs(db, q, rows, n);
