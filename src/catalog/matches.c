@@ -24,6 +24,7 @@ struct columns {
 	int32_t *orders;        /* the view's orders, one block */
 	int32_t *scoped;        /* the view's scope_at and scoped orders, one block */
 	int64_t *scope_ids;
+	const char **lists;     /* the view's lists and list_at, one block */
 	struct market_columns view; /* what match_columns_get gives */
 	int64_t first_id, span;
 	struct columns *next;
@@ -96,6 +97,8 @@ static void columns_free_rows(struct columns *c)
 	free(c->orders);
 	free(c->scoped);
 	free(c->scope_ids);
+	free(c->lists);
+	c->lists = NULL;
 	c->rows = NULL;
 	c->text = NULL;
 	c->at = NULL;
@@ -403,13 +406,91 @@ static void columns_scopes(struct columns *c, const struct catalog_names *nm)
 	free(up_at);
 }
 
-const int32_t *match_columns_order(const struct market_columns *c, enum column_order k, int64_t scope,
-				   int *n)
+static const char *row_list(const struct listing_row *w, enum column_list k)
 {
-	if (!scope) {
-		*n = c->n;
-		return c->order[k];
+	return k == LIST_SIZES ? w->sizes : k == LIST_COLORS ? w->colors : k == LIST_STOCK_SIZES ? w->stock_sizes
+												 : w->stock_colors;
+}
+
+/* A set of pointers, emptied for each scope (open addressing, grown at half full). */
+struct ptrset {
+	const char **slot;
+	size_t cap, n;
+};
+
+static bool ptrset_add(struct ptrset *s, const char *p)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct ptrset g = {xcalloc(s->cap ? 2 * s->cap : 256, sizeof(*g.slot)), s->cap ? 2 * s->cap : 256, 0};
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slot[i])
+				ptrset_add(&g, s->slot[i]);
+		free(s->slot);
+		*s = g;
 	}
+	size_t i = (size_t)(((uintptr_t)p >> 3) * 0x9E3779B97F4A7C15ull >> 20) & (s->cap - 1);
+	while (s->slot[i] && s->slot[i] != p)
+		i = (i + 1) & (s->cap - 1);
+	if (s->slot[i])
+		return false;
+	s->slot[i] = p;
+	s->n++;
+	return true;
+}
+
+/*
+ * The distinct lists of each kind in each scope and in the whole market,
+ * read off the scopes' orders (columns_scopes first). Few: a catalog has a
+ * few dozen size and colour lists, each held once in c->text.
+ */
+static void columns_lists(struct columns *c)
+{
+	int slots = c->view.nscopes + 1;
+	struct ptrset set = {0};
+	size_t cap = 1024, n = 0;
+	const char **out = xmalloc(sizeof(*out) * cap);
+	int32_t *at = xmalloc(sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1));
+	for (int k = 0; k < LIST__COUNT; k++) {
+		for (int s = 0; s < slots; s++) {
+			at[k * (slots + 1) + s] = (int32_t)n;
+			int m;
+			const int32_t *o = s < c->view.nscopes ? c->view.scoped[0] + c->view.scope_at[s] : c->view.order[0];
+			m = s < c->view.nscopes ? c->view.scope_at[s + 1] - c->view.scope_at[s] : c->n;
+			if (set.slot)
+				memset(set.slot, 0, sizeof(*set.slot) * set.cap);
+			set.n = 0;
+			for (int i = 0; i < m; i++) {
+				const char *l = row_list(&c->rows[o[i]], (enum column_list)k);
+				if (!ptrset_add(&set, l))
+					continue;
+				if (n == cap)
+					out = xrealloc(out, sizeof(*out) * (cap *= 2));
+				out[n++] = l;
+			}
+		}
+		at[k * (slots + 1) + slots] = (int32_t)n;
+	}
+	free(set.slot);
+	/* one block: the lists, then the offsets */
+	c->lists = xmalloc(sizeof(*c->lists) * (n + 1) + sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1));
+	memcpy(c->lists, out, sizeof(*out) * n);
+	int32_t *at_kept = (int32_t *)(c->lists + n + 1);
+	memcpy(at_kept, at, sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1));
+	for (int k = 0; k < LIST__COUNT; k++) {
+		c->view.lists[k] = c->lists;
+		c->view.list_at[k] = at_kept + k * (slots + 1);
+	}
+	c->bytes += sizeof(*c->lists) * (n + 1) + sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1);
+	free(out);
+	free(at);
+}
+
+/* Slot of category scope in c's scopes (nscopes for 0, every product), or
+ * -1 for a category the tree does not have. */
+static int scope_slot(const struct market_columns *c, int64_t scope)
+{
+	if (!scope)
+		return c->nscopes;
 	int lo = 0, hi = c->nscopes;
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
@@ -418,12 +499,27 @@ const int32_t *match_columns_order(const struct market_columns *c, enum column_o
 		else
 			hi = mid;
 	}
-	if (lo == c->nscopes || c->scope_ids[lo] != scope) {
-		*n = 0;
+	return lo < c->nscopes && c->scope_ids[lo] == scope ? lo : -1;
+}
+
+const char *const *match_columns_lists(const struct market_columns *c, enum column_list k, int64_t scope,
+				       int *n)
+{
+	int s = scope_slot(c, scope);
+	*n = s < 0 ? 0 : c->list_at[k][s + 1] - c->list_at[k][s];
+	return c->lists[k] + (s < 0 ? 0 : c->list_at[k][s]);
+}
+
+const int32_t *match_columns_order(const struct market_columns *c, enum column_order k, int64_t scope,
+				   int *n)
+{
+	int s = scope_slot(c, scope);
+	if (s == c->nscopes) {
+		*n = c->n;
 		return c->order[k];
 	}
-	*n = c->scope_at[lo + 1] - c->scope_at[lo];
-	return c->scoped[k] + c->scope_at[lo];
+	*n = s < 0 ? 0 : c->scope_at[s + 1] - c->scope_at[s];
+	return s < 0 ? c->order[k] : c->scoped[k] + c->scope_at[s];
 }
 
 /* A market's columns from the database, by product id; false on an error.
@@ -459,6 +555,7 @@ static bool read_columns(struct db *db, struct columns *c)
 	}
 	columns_scopes(c, nm);
 	names_release(nm);
+	columns_lists(c);
 	return true;
 }
 

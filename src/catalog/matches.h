@@ -57,6 +57,9 @@ struct match_set {
  * ORDER_PRICE backwards). */
 enum column_order { ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER__COUNT };
 
+/** The '|…|' lists of a listing row, by kind. */
+enum column_list { LIST_SIZES, LIST_COLORS, LIST_STOCK_SIZES, LIST_STOCK_COLORS, LIST__COUNT };
+
 /** A market's columns: its scope-0 product_market rows by product id, and
  * their indexes in each column_order, for every product and for each
  * category scope's (listing pages from memory: match_columns_order). */
@@ -70,6 +73,10 @@ struct market_columns {
 	const int64_t *scope_ids;
 	const int32_t *scope_at;
 	const int32_t *scoped[ORDER__COUNT];
+	/* the distinct lists of each kind among scope i's rows (slot nscopes:
+	 * the whole market's) are lists[k][list_at[k][i] .. list_at[k][i + 1]) */
+	const char *const *lists[LIST__COUNT];
+	const int32_t *list_at[LIST__COUNT];
 };
 
 /** The rows of category scope (0: every product) in order k, as indexes
@@ -98,6 +105,11 @@ void match_set_release(const struct match_set *set);
 void match_columns_warm(int64_t market_id, int64_t generation);
 /** match_columns_warm for every market. */
 void match_columns_warm_all(int64_t generation);
+
+/** The distinct '|…|' lists of kind k among the rows of category scope (0:
+ * every product), *n of them: a filter no list has passes no row. */
+const char *const *match_columns_lists(const struct market_columns *c, enum column_list k, int64_t scope,
+				       int *n);
 
 /** market_id's columns under generation when the store has them, else NULL
  * (their read is started in the background, the caller reads the

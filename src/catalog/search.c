@@ -804,6 +804,18 @@ static int order_find(const struct market_columns *c, const int32_t *o, int n, e
 	return lo;
 }
 
+/* Whether one of the distinct lists of kind k among the scope's rows has
+ * m's value: without one, no row of the scope passes that filter. */
+static bool lists_have(const struct market_columns *c, int64_t scope, enum column_list k, struct memo *m)
+{
+	int n;
+	const char *const *l = match_columns_lists(c, k, scope, &n);
+	for (int i = 0; i < n; i++)
+		if (memo_has(m, l[i]))
+			return true;
+	return false;
+}
+
 /* Candidates of an in-stock listing with a size and a colour checked at
  * once (in_stock_pairs): most pass, so a batch about fills a page. */
 #define PAIRS_BATCH 64
@@ -822,6 +834,10 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 	struct scope every = {.ids = NULL};
 	struct memos memos;
 	memos_init(&memos, q);
+	/* a size or colour no row of the scope has: an empty page, no walk */
+	if ((q->size && !lists_have(c, q->scope_id, q->in_stock ? LIST_STOCK_SIZES : LIST_SIZES, &memos.size)) ||
+	    (q->color && !lists_have(c, q->scope_id, q->in_stock ? LIST_STOCK_COLORS : LIST_COLORS, &memos.color)))
+		no = 0;
 	bool asc = sorts[q->sort].asc, pairs = q->in_stock && q->size && q->color;
 	int step = asc ? -1 : 1, at = asc ? no - 1 : 0;
 	if (q->after)

@@ -113,8 +113,9 @@ static void listing_columns_match_database(void)
 	arena_init(&a);
 	int64_t dresses = scalar("SELECT id FROM categories WHERE slug = $1", "dresses");
 	int64_t maxi = scalar("SELECT id FROM categories WHERE slug = $1", "maxi-dresses");
+	int64_t shoes = scalar("SELECT id FROM categories WHERE slug = $1", "shoes");
 	int64_t zara = scalar("SELECT id FROM brands WHERE slug = $1", "zara");
-	CHECK(dresses > 0 && maxi > 0 && zara > 0);
+	CHECK(dresses > 0 && maxi > 0 && shoes > 0 && zara > 0);
 	/* the filters one by one and mixed; scope 0 is every category */
 	const struct listing_query filters[] = {
 	    {.scope_id = 0},
@@ -131,6 +132,9 @@ static void listing_columns_match_database(void)
 	    {.scope_id = dresses, .brand_id = zara, .in_stock = true, .min_price = 2000},
 	    {.scope_id = dresses, .size = "XS", .color = "red", .max_price = 12000},
 	    {.size = "no-such-size"},
+	    {.scope_id = dresses, .size = "8"},              /* a shoe size: in the market, not the scope */
+	    {.scope_id = shoes, .size = "8", .in_stock = true}, /* the scope's own sizes */
+	    {.scope_id = maxi, .in_stock = true, .color = "Olive"},
 	};
 	int listed = 0, empty = 0;
 	for (int mk = 0; mk < 2; mk++)
@@ -153,7 +157,7 @@ static void listing_columns_match_database(void)
 			}
 	/* the catalog is listed whole, in both markets, and filters bite */
 	CHECK(listed > 4 * 600);
-	CHECK(empty >= 8 && empty < 40);
+	CHECK(empty >= 16 && empty < 40); /* no-such-size and size 8 among dresses, 8 each */
 	arena_free(&a);
 }
 
