@@ -2,8 +2,9 @@
 # bench/catalog.sh: the catalog with PRODUCTS (default 100000) demo products.
 # Product detail, a filtered listing and a search against nginx serving the
 # identical bytes (cache hits: the same URL again and again), then varied
-# listings and searches (mostly cache misses), the same fixed URLs with the
-# cache off, feed import speed, seed time and resident memory.
+# listings and searches (mostly cache misses), listings that are all
+# different at one connection (the server's CPU per miss), the same fixed
+# URLs with the cache off, feed import speed, seed time and resident memory.
 # Measurements only: nothing here asserts a time.
 source "$(dirname "$0")/lib.sh"
 PRODUCTS=${PRODUCTS:-100000}
@@ -43,6 +44,18 @@ for s in listing search; do
 	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
 	echo "| GET varied $s (catalog_$s.lua, mostly misses) | $rps | $p50 | $p99 | | | | |${errs:+ $errs}"
 done
+# every request a different listing, one connection: the server's CPU per
+# listing miss with the cache on (the columns' way)
+tick=$(getconf CLK_TCK)
+c0=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
+out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$BENCH_DIR/catalog_listing_unique.lua" "$base")
+c1=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
+n=$(echo "$out" | awk '/requests in/ {print $1}')
+rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+cpu=$(awk -v d=$((c1 - c0)) -v t="$tick" -v n="$n" 'BEGIN { printf "%.3f", n ? d * 1000 / t / n : 0 }')
+echo "| GET unique listings (catalog_listing_unique.lua), 1 connection | $rps | $p50 | $p99 | | | | | server CPU $cpu ms/request"
 rss=$(awk '/VmRSS/ {print $2 " " $3}' /proc/"$mandi_pid"/status)
 hwm=$(awk '/VmHWM/ {print $2 " " $3}' /proc/"$mandi_pid"/status)
 mandi_stop
@@ -67,7 +80,6 @@ for p in "$DETAIL" "$LISTING" "$SEARCH"; do
 	IFS='|' read -r _ mr m50 m99 merr <<<"$(wrk_row mandi "$base$p")"
 	echo "| GET ${p%%\?*} (CACHE_TYPE=none) | $mr | $m50 | $m99 | | | | |${merr:+ $merr}"
 done
-tick=$(getconf CLK_TCK)
 for s in listing search; do
 	c0=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
 	out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$BENCH_DIR/catalog_$s.lua" "$base")
