@@ -1,5 +1,6 @@
 #include "catalog/matches.h"
 #include "catalog/names.h"
+#include "catalog/orders.h"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -21,11 +22,8 @@ struct columns {
 	struct listing_row *rows;
 	char *text;             /* their strings, each distinct one once */
 	int32_t *at;            /* row of id first_id + k, or -1; NULL when ids are sparse */
-	int32_t *orders;        /* the view's orders, one block */
-	int32_t *scoped;        /* the view's scope_at and scoped orders, one block */
-	int64_t *scope_ids;
-	const char **lists;     /* the view's lists and list_at, one block */
-	struct market_columns view; /* what match_columns_get gives */
+	struct market_columns view; /* what match_columns_get gives, */
+	struct orders orders;   /* with its orders (catalog/orders.h) */
 	int64_t first_id, span;
 	struct columns *next;
 	int64_t market_id, generation, expires_us;
@@ -86,25 +84,16 @@ static unsigned bucket(int64_t market_id, const char *match)
 	return h % NBUCKETS;
 }
 
-static void sort_rows(struct match_row *rows, int n);
-
 /* Free c's rows and what is built on them (rows NULL after). */
 static void columns_free_rows(struct columns *c)
 {
 	free(c->rows);
 	free(c->text);
 	free(c->at);
-	free(c->orders);
-	free(c->scoped);
-	free(c->scope_ids);
-	free(c->lists);
-	c->lists = NULL;
+	orders_free(&c->orders);
 	c->rows = NULL;
 	c->text = NULL;
 	c->at = NULL;
-	c->orders = NULL;
-	c->scoped = NULL;
-	c->scope_ids = NULL;
 	c->n = 0;
 }
 
@@ -319,209 +308,6 @@ static void columns_index(struct columns *c)
 	c->bytes += sizeof(*c->at) * (size_t)c->span;
 }
 
-/* The rows' indexes in each column_order, for listings: sorted as sets are
- * (sort_rows, key descending, then id), the key in the rank's place. */
-static void columns_order(struct columns *c)
-{
-	struct match_row *tmp = xmalloc(sizeof(*tmp) * (size_t)(c->n + 1));
-	c->orders = xmalloc(sizeof(*c->orders) * (size_t)ORDER__COUNT * (size_t)(c->n + 1));
-	for (int k = 0; k < ORDER__COUNT; k++) {
-		for (int i = 0; i < c->n; i++) {
-			const struct listing_row *w = &c->rows[i];
-			int64_t key = k == ORDER_POPULAR ? w->popularity : k == ORDER_NEWEST ? w->created_at : w->price;
-			tmp[i] = (struct match_row){w, key};
-		}
-		sort_rows(tmp, c->n);
-		int32_t *o = c->orders + (size_t)k * (size_t)(c->n + 1);
-		for (int i = 0; i < c->n; i++)
-			o[i] = (int32_t)(tmp[i].r - c->rows);
-		c->view.order[k] = o;
-	}
-	free(tmp);
-	c->view.rows = c->rows;
-	c->view.n = c->n;
-	c->bytes += sizeof(*c->orders) * (size_t)ORDER__COUNT * (size_t)c->n;
-}
-
-/*
- * Each order restricted to each category scope of the tree nm: a row is in
- * the scope of its category and of every category above it, as
- * product_market's scope rows are. One walk of each order appends a row to
- * its scopes, so each keeps the order.
- */
-static void columns_scopes(struct columns *c, const struct catalog_names *nm)
-{
-	int ns = nm->ncats;
-	/* the scopes (indexes into nm->cats) of each category: itself and up
-	 * (a path is never longer than the tree has categories) */
-	int32_t *up_at = xmalloc(sizeof(*up_at) * (size_t)(ns + 1));
-	int32_t *up = xmalloc(sizeof(*up) * (size_t)(ns * (ns + 1) + 1));
-	int nup = 0;
-	for (int i = 0; i < ns; i++) {
-		up_at[i] = nup;
-		const struct named *k = &nm->cats[i];
-		for (int depth = 0; k && depth <= ns; depth++) {
-			up[nup++] = (int32_t)(k - nm->cats);
-			k = k->parent ? names_find(nm->cats, ns, k->parent) : NULL;
-		}
-	}
-	up_at[ns] = nup;
-	/* each row's category, as an index into nm->cats (-1: not in the tree) */
-	int32_t *cat = xmalloc(sizeof(*cat) * (size_t)(c->n + 1));
-	int64_t *count = xcalloc((size_t)ns + 1, sizeof(*count));
-	int64_t total = 0;
-	for (int i = 0; i < c->n; i++) {
-		const struct named *k = names_find(nm->cats, ns, c->rows[i].category_id);
-		cat[i] = k ? (int32_t)(k - nm->cats) : -1;
-		for (int u = k ? up_at[cat[i]] : 0; k && u < up_at[cat[i] + 1]; u++, total++)
-			count[up[u]]++;
-	}
-	c->scope_ids = xmalloc(sizeof(*c->scope_ids) * (size_t)(ns + 1));
-	c->scoped = xmalloc(sizeof(*c->scoped) * ((size_t)ns + 1 + (size_t)ORDER__COUNT * (size_t)(total + 1)));
-	int32_t *at = c->scoped, *pos = xmalloc(sizeof(*pos) * (size_t)(ns + 1));
-	at[0] = 0;
-	for (int s = 0; s < ns; s++) {
-		c->scope_ids[s] = nm->cats[s].id;
-		at[s + 1] = at[s] + (int32_t)count[s];
-	}
-	for (int k = 0; k < ORDER__COUNT; k++) {
-		int32_t *out = c->scoped + ns + 1 + (size_t)k * (size_t)(total + 1);
-		memcpy(pos, at, sizeof(*pos) * (size_t)ns);
-		for (int i = 0; i < c->n; i++) {
-			int32_t r = c->view.order[k][i];
-			for (int u = cat[r] >= 0 ? up_at[cat[r]] : 0; cat[r] >= 0 && u < up_at[cat[r] + 1]; u++)
-				out[pos[up[u]]++] = r;
-		}
-		c->view.scoped[k] = out;
-	}
-	c->view.nscopes = ns;
-	c->view.scope_ids = c->scope_ids;
-	c->view.scope_at = at;
-	c->bytes += sizeof(*c->scope_ids) * (size_t)ns +
-		    sizeof(*c->scoped) * ((size_t)ns + 1 + (size_t)ORDER__COUNT * (size_t)total);
-	free(pos);
-	free(count);
-	free(cat);
-	free(up);
-	free(up_at);
-}
-
-static const char *row_list(const struct listing_row *w, enum column_list k)
-{
-	return k == LIST_SIZES ? w->sizes : k == LIST_COLORS ? w->colors : k == LIST_STOCK_SIZES ? w->stock_sizes
-												 : w->stock_colors;
-}
-
-/* A set of pointers, emptied for each scope (open addressing, grown at half full). */
-struct ptrset {
-	const char **slot;
-	size_t cap, n;
-};
-
-static bool ptrset_add(struct ptrset *s, const char *p)
-{
-	if (2 * (s->n + 1) > s->cap) {
-		struct ptrset g = {xcalloc(s->cap ? 2 * s->cap : 256, sizeof(*g.slot)), s->cap ? 2 * s->cap : 256, 0};
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				ptrset_add(&g, s->slot[i]);
-		free(s->slot);
-		*s = g;
-	}
-	size_t i = (size_t)(((uintptr_t)p >> 3) * 0x9E3779B97F4A7C15ull >> 20) & (s->cap - 1);
-	while (s->slot[i] && s->slot[i] != p)
-		i = (i + 1) & (s->cap - 1);
-	if (s->slot[i])
-		return false;
-	s->slot[i] = p;
-	s->n++;
-	return true;
-}
-
-/*
- * The distinct lists of each kind in each scope and in the whole market,
- * read off the scopes' orders (columns_scopes first). Few: a catalog has a
- * few dozen size and colour lists, each held once in c->text.
- */
-static void columns_lists(struct columns *c)
-{
-	int slots = c->view.nscopes + 1;
-	struct ptrset set = {0};
-	size_t cap = 1024, n = 0;
-	const char **out = xmalloc(sizeof(*out) * cap);
-	int32_t *at = xmalloc(sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1));
-	for (int k = 0; k < LIST__COUNT; k++) {
-		for (int s = 0; s < slots; s++) {
-			at[k * (slots + 1) + s] = (int32_t)n;
-			int m;
-			const int32_t *o = s < c->view.nscopes ? c->view.scoped[0] + c->view.scope_at[s] : c->view.order[0];
-			m = s < c->view.nscopes ? c->view.scope_at[s + 1] - c->view.scope_at[s] : c->n;
-			if (set.slot)
-				memset(set.slot, 0, sizeof(*set.slot) * set.cap);
-			set.n = 0;
-			for (int i = 0; i < m; i++) {
-				const char *l = row_list(&c->rows[o[i]], (enum column_list)k);
-				if (!ptrset_add(&set, l))
-					continue;
-				if (n == cap)
-					out = xrealloc(out, sizeof(*out) * (cap *= 2));
-				out[n++] = l;
-			}
-		}
-		at[k * (slots + 1) + slots] = (int32_t)n;
-	}
-	free(set.slot);
-	/* one block: the lists, then the offsets */
-	c->lists = xmalloc(sizeof(*c->lists) * (n + 1) + sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1));
-	memcpy(c->lists, out, sizeof(*out) * n);
-	int32_t *at_kept = (int32_t *)(c->lists + n + 1);
-	memcpy(at_kept, at, sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1));
-	for (int k = 0; k < LIST__COUNT; k++) {
-		c->view.lists[k] = c->lists;
-		c->view.list_at[k] = at_kept + k * (slots + 1);
-	}
-	c->bytes += sizeof(*c->lists) * (n + 1) + sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1);
-	free(out);
-	free(at);
-}
-
-/* Slot of category scope in c's scopes (nscopes for 0, every product), or
- * -1 for a category the tree does not have. */
-static int scope_slot(const struct market_columns *c, int64_t scope)
-{
-	if (!scope)
-		return c->nscopes;
-	int lo = 0, hi = c->nscopes;
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		if (c->scope_ids[mid] < scope)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->nscopes && c->scope_ids[lo] == scope ? lo : -1;
-}
-
-const char *const *match_columns_lists(const struct market_columns *c, enum column_list k, int64_t scope,
-				       int *n)
-{
-	int s = scope_slot(c, scope);
-	*n = s < 0 ? 0 : c->list_at[k][s + 1] - c->list_at[k][s];
-	return c->lists[k] + (s < 0 ? 0 : c->list_at[k][s]);
-}
-
-const int32_t *match_columns_order(const struct market_columns *c, enum column_order k, int64_t scope,
-				   int *n)
-{
-	int s = scope_slot(c, scope);
-	if (s == c->nscopes) {
-		*n = c->n;
-		return c->order[k];
-	}
-	*n = s < 0 ? 0 : c->scope_at[s + 1] - c->scope_at[s];
-	return s < 0 ? c->order[k] : c->scoped[k] + c->scope_at[s];
-}
-
 /* A market's columns from the database, by product id; false on an error.
  * One pass over the table ("+" keeps SQLite off the listing indexes, whose
  * order would cost a table lookup per row). */
@@ -546,16 +332,16 @@ static bool read_columns(struct db *db, struct columns *c)
 			break;
 		}
 	columns_index(c);
-	columns_order(c);
-	/* the category tree of the same generation, for the scopes' orders */
+	/* the listing orders, with the category tree of the same generation */
 	const struct catalog_names *nm = names_get(db, c->generation);
 	if (!nm) {
 		columns_free_rows(c);
 		return false;
 	}
-	columns_scopes(c, nm);
+	c->view.rows = c->rows;
+	c->view.n = c->n;
+	c->bytes += orders_build(&c->view, nm, &c->orders);
 	names_release(nm);
-	columns_lists(c);
 	return true;
 }
 
@@ -964,7 +750,7 @@ static int by_rank(const void *x, const void *y)
  * the sort). Ranks and ids are never negative; a negative one (a foreign
  * rank function) falls back to qsort.
  */
-static void sort_rows(struct match_row *rows, int n)
+void match_rows_sort(struct match_row *rows, int n)
 {
 	int64_t lo[2] = {INT64_MAX, INT64_MAX}, hi[2] = {0, 0}; /* [0] ids, [1] ranks */
 	for (int i = 0; i < n; i++) {
@@ -1013,7 +799,7 @@ static bool build_sorted(struct db *db, struct entry *e)
 	pthread_mutex_unlock(&mu);
 	bool ok = c ? build_from(db, e, c) : build_lookup(db, e);
 	if (ok)
-		sort_rows(e->rows, e->set.n);
+		match_rows_sort(e->rows, e->set.n);
 	pthread_mutex_lock(&mu);
 	building--;
 	pthread_cond_signal(&build_slot);

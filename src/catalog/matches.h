@@ -1,7 +1,7 @@
 /*
  * Match sets and a market's columns. The columns are every scope-0
  * product_market row of a market, kept in id order and in each listing
- * sort's order: listings walk them (search.c, listing_run).
+ * sort's order (orders.h): listings walk them (search.c, listing_run).
  *
  * Match sets: every product a full-text query matches in one market, with
  * the columns a search filters, sorts and counts on (its product_market row
@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 struct db;
+struct market_columns;
 
 /** Seconds a set is used for (the search cache's page TTL). */
 #define MATCH_SET_TTL 60
@@ -52,37 +53,8 @@ struct match_set {
 	const struct match_row *rows; /**< rank descending, then id descending */
 };
 
-/** The orders a market's columns are kept in: each by its key descending,
- * ties by product id descending (a listing sorted by price ascending walks
- * ORDER_PRICE backwards). */
-enum column_order { ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER__COUNT };
-
-/** The '|…|' lists of a listing row, by kind. */
-enum column_list { LIST_SIZES, LIST_COLORS, LIST_STOCK_SIZES, LIST_STOCK_COLORS, LIST__COUNT };
-
-/** A market's columns: its scope-0 product_market rows by product id, and
- * their indexes in each column_order, for every product and for each
- * category scope's (listing pages from memory: match_columns_order). */
-struct market_columns {
-	const struct listing_row *rows;
-	int n;
-	const int32_t *order[ORDER__COUNT];
-	/* scope i (a category, its sub-categories included) of scope_ids
-	 * (ascending) has scoped[k][scope_at[i] .. scope_at[i + 1]) */
-	int nscopes;
-	const int64_t *scope_ids;
-	const int32_t *scope_at;
-	const int32_t *scoped[ORDER__COUNT];
-	/* the distinct lists of each kind among scope i's rows (slot nscopes:
-	 * the whole market's) are lists[k][list_at[k][i] .. list_at[k][i + 1]) */
-	const char *const *lists[LIST__COUNT];
-	const int32_t *list_at[LIST__COUNT];
-};
-
-/** The rows of category scope (0: every product) in order k, as indexes
- * into c->rows; *n of them (none for a category the tree does not have). */
-const int32_t *match_columns_order(const struct market_columns *c, enum column_order k, int64_t scope,
-				   int *n);
+/** Rows by rank descending, then id descending (a set's order). */
+void match_rows_sort(struct match_row *rows, int n);
 
 /** Bytes the kept sets and columns may hold in all (0 = keep none). */
 void match_sets_budget(size_t bytes);
@@ -106,15 +78,11 @@ void match_columns_warm(int64_t market_id, int64_t generation);
 /** match_columns_warm for every market. */
 void match_columns_warm_all(int64_t generation);
 
-/** The distinct '|…|' lists of kind k among the rows of category scope (0:
- * every product), *n of them: a filter no list has passes no row. */
-const char *const *match_columns_lists(const struct market_columns *c, enum column_list k, int64_t scope,
-				       int *n);
-
-/** market_id's columns under generation when the store has them, else NULL
- * (their read is started in the background, the caller reads the
- * database meanwhile; NULL too for generation < 0 and columns over the
- * budget). Give them back with match_columns_release. */
+/** market_id's columns under generation when the store has them, with
+ * their listing orders (orders.h), else NULL (their read is started in the
+ * background, the caller reads the database meanwhile; NULL too for
+ * generation < 0 and columns over the budget). Give them back with
+ * match_columns_release. */
 const struct market_columns *match_columns_get(int64_t market_id, int64_t generation);
 void match_columns_release(const struct market_columns *c);
 

@@ -7,6 +7,7 @@
 
 #include "catalog/matches.h"
 #include "catalog/names.h"
+#include "catalog/orders.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/money.h"
@@ -809,7 +810,7 @@ static int order_find(const struct market_columns *c, const int32_t *o, int n, e
 static bool lists_have(const struct market_columns *c, int64_t scope, enum column_list k, struct memo *m)
 {
 	int n;
-	const char *const *l = match_columns_lists(c, k, scope, &n);
+	const char *const *l = columns_lists(c, k, scope, &n);
 	for (int i = 0; i < n; i++)
 		if (memo_has(m, l[i]))
 			return true;
@@ -828,7 +829,7 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 				const struct market_columns *c, struct listing_item **items)
 {
 	int no;
-	const int32_t *o = match_columns_order(c, order_of[q->sort], q->scope_id, &no);
+	const int32_t *o = columns_order(c, order_of[q->sort], q->scope_id, &no);
 	struct listing_query rest = *q;
 	rest.scope_id = 0; /* the order holds the scope's rows only */
 	struct scope every = {.ids = NULL};
