@@ -44,27 +44,32 @@ for s in listing search; do
 	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
 	echo "| GET varied $s (catalog_$s.lua, mostly misses) | $rps | $p50 | $p99 | | | | |${errs:+ $errs}"
 done
-# every request a different listing, one connection: the server's CPU per
-# listing miss with the cache on (the columns' way)
+# one_conn LABEL SCRIPT: wrk at one connection with SCRIPT, a table row
+# with the server's own CPU per request from /proc, which other loads on
+# the box do not inflate the way they inflate latency
 tick=$(getconf CLK_TCK)
-c0=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
-out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$BENCH_DIR/catalog_listing_unique.lua" "$base")
-c1=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
-n=$(echo "$out" | awk '/requests in/ {print $1}')
-rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
-p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-cpu=$(awk -v d=$((c1 - c0)) -v t="$tick" -v n="$n" 'BEGIN { printf "%.3f", n ? d * 1000 / t / n : 0 }')
-echo "| GET unique listings (catalog_listing_unique.lua), 1 connection | $rps | $p50 | $p99 | | | | | server CPU $cpu ms/request"
+one_conn() {
+	local c0 c1 out n rps p50 p99 cpu
+	c0=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
+	out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$BENCH_DIR/$2" "$base")
+	c1=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
+	n=$(echo "$out" | awk '/requests in/ {print $1}')
+	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+	p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+	p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+	cpu=$(awk -v d=$((c1 - c0)) -v t="$tick" -v n="$n" 'BEGIN { printf "%.3f", n ? d * 1000 / t / n : 0 }')
+	echo "| $1 | $rps | $p50 | $p99 | | | | | server CPU $cpu ms/request"
+}
+# every request a different listing: what a listing miss costs with the
+# cache on (the columns' way)
+one_conn "GET unique listings (catalog_listing_unique.lua), 1 connection" catalog_listing_unique.lua
 rss=$(awk '/VmRSS/ {print $2 " " $3}' /proc/"$mandi_pid"/status)
 hwm=$(awk '/VmHWM/ {print $2 " " $3}' /proc/"$mandi_pid"/status)
 mandi_stop
 
 # the same fixed paths with the cache off: what the database path costs
 # (after the server's startup recommendations run, so it does not share the
-# cores), then every listing and search a miss: one connection, and the
-# server's own CPU per request from /proc, which other loads on the box do
-# not inflate the way they inflate latency
+# cores), then every listing and search a miss at one connection
 # (the job's lease is in the database: a restart within its interval does
 # not run it again, so wait for the server to go idle, not for a log line)
 CACHE_TYPE=none mandi_start
@@ -81,15 +86,7 @@ for p in "$DETAIL" "$LISTING" "$SEARCH"; do
 	echo "| GET ${p%%\?*} (CACHE_TYPE=none) | $mr | $m50 | $m99 | | | | |${merr:+ $merr}"
 done
 for s in listing search; do
-	c0=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
-	out=$(wrk -t1 -c1 -d"$DURATION" --latency -s "$BENCH_DIR/catalog_$s.lua" "$base")
-	c1=$(awk '{print $14 + $15}' /proc/"$mandi_pid"/stat)
-	n=$(echo "$out" | awk '/requests in/ {print $1}')
-	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-	p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
-	p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-	cpu=$(awk -v d=$((c1 - c0)) -v t="$tick" -v n="$n" 'BEGIN { printf "%.2f", n ? d * 1000 / t / n : 0 }')
-	echo "| GET varied $s, CACHE_TYPE=none, 1 connection | $rps | $p50 | $p99 | | | | | server CPU $cpu ms/request"
+	one_conn "GET varied $s, CACHE_TYPE=none, 1 connection" "catalog_$s.lua"
 done
 mandi_stop
 
