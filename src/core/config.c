@@ -206,7 +206,8 @@ static const struct config_var vars[] = {
 	{"CACHE_MAX_MB", NULL, C_INT, "16", 1, 65536, NULL, NULL, OFF(cache_max_mb),
 	 "memory cache size (CACHE_TYPE=memory); least recently used entries go first"},
 	{"SEARCH_SETS_MB", NULL, C_INT, "24", 0, 65536, NULL, NULL, OFF(search_sets_mb),
-	 "search match sets each instance keeps (every product a search text matches in a market, "
+	 "memory for each instance's market columns (listing rows in every sort's order, which "
+	 "listings walk) and search match sets (every product a search text matches in a market, "
 	 "so its other filters and pages are worked out in memory); 0 = keep none"},
 	{"STRIPE_SECRET_KEY", NULL, C_SECRET, "", 0, 0, NULL, NULL, OFF(stripe_secret_key),
 	 "sk_live_… for live, sk_test_… or empty for sandbox"},
