@@ -23,13 +23,6 @@
  * data should end whatever the data. */
 #define SCOPE_MAX 64
 
-/* Parent of category id (0 for a root or an unknown id). */
-static int64_t parent_of(const struct catalog_names *tree, int64_t id)
-{
-	const struct named *c = names_find(tree->cats, tree->ncats, id);
-	return c ? c->parent : 0;
-}
-
 /* '|a|b|' of the variants' sizes (or colours) in market m, only those with
  * units available when avail; "|" when none. As group_concat has it, a
  * missing value is an empty one and nothing is deduplicated. */
@@ -55,11 +48,15 @@ static void join_list(struct buf *b, const struct product *p, int64_t m, bool co
 static void market_rows(struct db_rows *w, struct buf lists[4], const struct catalog_names *tree,
 			const struct product *p)
 {
+	/* scope 0, then the category and those above it (the importer's
+	 * categories come from the same tree) */
+	const struct named *path[SCOPE_MAX - 1];
 	int64_t scopes[SCOPE_MAX];
 	int nscope = 0;
 	scopes[nscope++] = 0;
-	for (int64_t c = p->category_id; c && nscope < SCOPE_MAX; c = parent_of(tree, c))
-		scopes[nscope++] = c;
+	int np = names_path(tree, p->category_id, path, SCOPE_MAX - 1);
+	for (int j = 0; j < np; j++)
+		scopes[nscope++] = path[j]->id;
 	/* the first variant's images, read by the scope-0 row */
 	const struct variant *first = NULL;
 	for (int k = 0; k < p->nvariants; k++)

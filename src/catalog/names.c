@@ -111,21 +111,27 @@ const struct named *names_find(const struct named *v, int n, int64_t id)
 	return lo < n && v[lo].id == id ? &v[lo] : NULL;
 }
 
+int names_path(const struct catalog_names *n, int64_t id, const struct named **path, int max)
+{
+	int k = 0;
+	for (const struct named *c = names_find(n->cats, n->ncats, id); c && k < max;
+	     c = c->parent ? names_find(n->cats, n->ncats, c->parent) : NULL)
+		path[k++] = c;
+	return k;
+}
+
 int64_t *names_scope(const struct catalog_names *n, struct arena *a, int64_t scope, int *count)
 {
 	int64_t *ids = arena_alloc(a, sizeof(*ids) * (size_t)(n->ncats + 1));
+	const struct named **path = arena_alloc(a, sizeof(*path) * (size_t)(n->ncats + 1));
 	int k = 0;
 	for (int i = 0; i < n->ncats; i++) {
-		/* up the tree from each category; a path is never longer than the
-		 * tree has categories (category_save refuses cycles) */
-		const struct named *c = &n->cats[i];
-		for (int depth = 0; c && depth <= n->ncats; depth++) {
-			if (!scope || c->id == scope) {
+		int np = names_path(n, n->cats[i].id, path, n->ncats + 1);
+		for (int j = 0; j < np; j++)
+			if (!scope || path[j]->id == scope) {
 				ids[k++] = n->cats[i].id;
 				break;
 			}
-			c = c->parent ? names_find(n->cats, n->ncats, c->parent) : NULL;
-		}
 	}
 	*count = k;
 	return ids;

@@ -31,6 +31,12 @@ void names_release(const struct catalog_names *n);
 /** The entry of id in v[0..n) (ascending id), or NULL. */
 const struct named *names_find(const struct named *v, int n, int64_t id);
 
+/** Category id and the categories above it, nearest first, into
+ * path[0..max); returns their count (0 for an id the tree does not have).
+ * A path is never longer than the tree has categories (category_save
+ * refuses cycles); max bounds a walk over the data regardless. */
+int names_path(const struct catalog_names *n, int64_t id, const struct named **path, int max);
+
 /** Category scope and its sub-categories, ascending ids in arena a; every
  * category for scope 0. *count = 0 for an unknown scope. */
 int64_t *names_scope(const struct catalog_names *n, struct arena *a, int64_t scope, int *count);

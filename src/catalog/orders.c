@@ -44,20 +44,19 @@ static size_t order_scopes(struct market_columns *c, struct orders *b,
 			   const struct catalog_names *nm)
 {
 	int ns = nm->ncats;
-	/* the scopes (indexes into nm->cats) of each category: itself and up
-	 * (a path is never longer than the tree has categories) */
+	/* the scopes (indexes into nm->cats) of each category: its path up */
 	int32_t *up_at = xmalloc(sizeof(*up_at) * (size_t)(ns + 1));
 	int32_t *up = xmalloc(sizeof(*up) * (size_t)(ns * (ns + 1) + 1));
+	const struct named **path = xmalloc(sizeof(*path) * (size_t)(ns + 1));
 	int nup = 0;
 	for (int i = 0; i < ns; i++) {
 		up_at[i] = nup;
-		const struct named *k = &nm->cats[i];
-		for (int depth = 0; k && depth <= ns; depth++) {
-			up[nup++] = (int32_t)(k - nm->cats);
-			k = k->parent ? names_find(nm->cats, ns, k->parent) : NULL;
-		}
+		int np = names_path(nm, nm->cats[i].id, path, ns + 1);
+		for (int j = 0; j < np; j++)
+			up[nup++] = (int32_t)(path[j] - nm->cats);
 	}
 	up_at[ns] = nup;
+	free(path);
 	/* each row's category, as an index into nm->cats (-1: not in the tree) */
 	int32_t *cat = xmalloc(sizeof(*cat) * (size_t)(c->n + 1));
 	int64_t *count = xcalloc((size_t)ns + 1, sizeof(*count));
