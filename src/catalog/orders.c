@@ -8,6 +8,7 @@
 
 #include "catalog/matches.h"
 #include "catalog/names.h"
+#include "core/ids.h"
 #include "core/mem.h"
 
 /* The rows' indexes in each column_order: sorted as match sets are
@@ -187,17 +188,7 @@ static size_t order_lists(struct market_columns *c, struct orders *b)
  * -1 for a category the tree does not have. */
 static int scope_slot(const struct market_columns *c, int64_t scope)
 {
-	if (!scope)
-		return c->nscopes;
-	int lo = 0, hi = c->nscopes;
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		if (c->scope_ids[mid] < scope)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->nscopes && c->scope_ids[lo] == scope ? lo : -1;
+	return scope ? ids_find(c->scope_ids, c->nscopes, scope) : c->nscopes;
 }
 
 const char *const *columns_lists(const struct market_columns *c, enum column_list k, int64_t scope,

@@ -9,6 +9,7 @@
 #include "catalog/names.h"
 #include "catalog/orders.h"
 #include "core/buf.h"
+#include "core/ids.h"
 #include "core/mem.h"
 #include "core/money.h"
 #include "core/timeutil.h"
@@ -530,20 +531,6 @@ static bool list_has(const char *list, const char *value)
 	return false;
 }
 
-static bool has_id(const int64_t *ids, int n, int64_t id)
-{
-	int lo = 0, hi = n;
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-		if (ids[mid] == id)
-			return true;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
 
 /* A search's category scope, tested once per match: a byte per category
  * id up to the scope's largest (ids are small), else a binary search. */
@@ -573,7 +560,7 @@ static bool scope_has(const struct scope *s, int64_t id)
 {
 	if (s->in)
 		return id >= 0 && id <= s->last && s->in[id];
-	return has_id(s->ids, s->n, id);
+	return ids_find(s->ids, s->n, id) >= 0;
 }
 
 /* list_has's answers for one value, per list: the columns hold each
@@ -672,7 +659,7 @@ static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
 		ids[i] = rows[i]->r->id;
 	int nf = in_stock_pairs(db, q, ids, n, found), k = 0;
 	for (int i = 0; nf >= 0 && i < n; i++)
-		if (has_id(found, nf, rows[i]->r->id))
+		if (ids_find(found, nf, rows[i]->r->id) >= 0)
 			rows[k++] = rows[i];
 	free(ids);
 	return nf < 0 ? -1 : k;
@@ -869,7 +856,7 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 		if (nf < 0)
 			return -1;
 		for (int i = 0; i < nb && k < want; i++)
-			if (has_id(found, nf, cand[i]->id)) {
+			if (ids_find(found, nf, cand[i]->id) >= 0) {
 				ids[k] = cand[i]->id;
 				keys[k++] = column_key(cand[i], q->sort);
 			}

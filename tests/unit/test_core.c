@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/cursor.h"
+#include "core/ids.h"
 #include "core/jsonin.h"
 #include "core/jw.h"
 #include "core/money.h"
@@ -247,6 +248,18 @@ static void integers(void)
 	}
 }
 
+static void id_lookup(void)
+{
+	static const int64_t ids[] = {-5, 0, 3, 9, 1LL << 40};
+	CHECK_INT(ids_find(ids, 5, -5), 0);
+	CHECK_INT(ids_find(ids, 5, 9), 3);
+	CHECK_INT(ids_find(ids, 5, 1LL << 40), 4);
+	CHECK_INT(ids_find(ids, 5, 4), -1);
+	CHECK_INT(ids_find(ids, 5, INT64_MIN), -1);
+	CHECK_INT(ids_find(ids, 5, INT64_MAX), -1);
+	CHECK_INT(ids_find(ids, 0, 0), -1);
+}
+
 /* Single flight: a second miss of a key being computed waits for the
  * leader's flight_end and does not lead; other keys are not held up. */
 static atomic_int follower_state; /* 0 waiting to start, 1 in flight_begin, 2 returned */
@@ -294,6 +307,7 @@ int main(void)
 	RUN(json_reader);
 	RUN(times);
 	RUN(integers);
+	RUN(id_lookup);
 	RUN(single_flight);
 	return t_done();
 }
