@@ -537,7 +537,7 @@ static bool list_has(const char *list, const char *value)
 #define SCOPE_MAP_MAX (1 << 20)
 
 struct scope {
-	const int64_t *ids; /* ascending; NULL: every category */
+	const int64_t *ids; /* ascending (NULL for scope 0, which is not tested) */
 	int n;
 	const unsigned char *in; /* in[id] for 0 <= id <= last, or NULL */
 	int64_t last;
@@ -596,13 +596,11 @@ static void memos_init(struct memos *m, const struct listing_query *q)
 	m->color.value = q->color;
 }
 
-/* Whether a matched row passes q's filters other than in_stock with both a
- * size and a colour (which needs the variants: keep_in_stock_pairs). */
-static bool row_passes(const struct listing_query *q, const struct scope *cats, const struct listing_row *w,
-		       struct memos *m)
+/* Whether a row passes q's filters other than the category scope (a
+ * search tests it, a listing walks only its scope's rows) and in_stock with
+ * both a size and a colour (which needs the variants: in_stock_pairs). */
+static bool row_passes(const struct listing_query *q, const struct listing_row *w, struct memos *m)
 {
-	if (q->scope_id && !scope_has(cats, w->category_id))
-		return false;
 	if (q->brand_id && w->brand_id != q->brand_id)
 		return false;
 	if ((q->min_price >= 0 && w->price < q->min_price) ||
@@ -817,9 +815,6 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 {
 	int no;
 	const int32_t *o = columns_order(c, order_of[q->sort], q->scope_id, &no);
-	struct listing_query rest = *q;
-	rest.scope_id = 0; /* the order holds the scope's rows only */
-	struct scope every = {.ids = NULL};
 	struct memos memos;
 	memos_init(&memos, q);
 	/* a size or colour no row of the scope has: an empty page, no walk */
@@ -839,7 +834,7 @@ static int listing_from_columns(struct db *db, struct arena *a, const struct lis
 		bool end = at < 0 || at >= no;
 		if (!end) {
 			const struct listing_row *w = &c->rows[o[at]];
-			if (!row_passes(&rest, &every, w, &memos))
+			if (!row_passes(q, w, &memos))
 				continue;
 			if (!pairs) {
 				ids[k] = w->id;
@@ -901,9 +896,11 @@ int search_run(struct db *db, struct arena *a, const struct listing_query *q, co
 	struct memos memos;
 	memos_init(&memos, q);
 	int n = 0;
-	for (int i = 0; i < set->n; i++)
-		if (row_passes(q, &cats, set->rows[i].r, &memos))
+	for (int i = 0; i < set->n; i++) {
+		const struct listing_row *w = set->rows[i].r;
+		if ((!q->scope_id || scope_has(&cats, w->category_id)) && row_passes(q, w, &memos))
 			rows[n++] = &set->rows[i];
+	}
 	if (q->in_stock && q->size && q->color)
 		n = keep_in_stock_pairs(db, q, rows, n);
 	if (n < 0)
