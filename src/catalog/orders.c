@@ -150,9 +150,8 @@ static size_t order_lists(struct market_columns *c, struct orders *b)
 		for (int s = 0; s < slots; s++) {
 			at[k * (slots + 1) + s] = (int32_t)n;
 			int m;
-			const int32_t *o =
-			    s < c->nscopes ? c->scoped[0] + c->scope_at[s] : c->order[0];
-			m = s < c->nscopes ? c->scope_at[s + 1] - c->scope_at[s] : c->n;
+			const int32_t *o = columns_order(c, ORDER_POPULAR,
+							 s < c->nscopes ? c->scope_ids[s] : 0, &m);
 			if (set.slot)
 				memset(set.slot, 0, sizeof(*set.slot) * set.cap);
 			set.n = 0;
@@ -175,10 +174,9 @@ static size_t order_lists(struct market_columns *c, struct orders *b)
 	memcpy(b->lists, out, sizeof(*out) * n);
 	int32_t *at_kept = (int32_t *)(b->lists + n + 1);
 	memcpy(at_kept, at, sizeof(*at) * (size_t)LIST__COUNT * (size_t)(slots + 1));
-	for (int k = 0; k < LIST__COUNT; k++) {
-		c->lists[k] = b->lists;
+	c->lists = b->lists;
+	for (int k = 0; k < LIST__COUNT; k++)
 		c->list_at[k] = at_kept + k * (slots + 1);
-	}
 	free(out);
 	free(at);
 	return bytes;
@@ -196,7 +194,7 @@ const char *const *columns_lists(const struct market_columns *c, enum column_lis
 {
 	int s = scope_slot(c, scope);
 	*n = s < 0 ? 0 : c->list_at[k][s + 1] - c->list_at[k][s];
-	return c->lists[k] + (s < 0 ? 0 : c->list_at[k][s]);
+	return c->lists + (s < 0 ? 0 : c->list_at[k][s]);
 }
 
 const int32_t *columns_order(const struct market_columns *c, enum column_order k, int64_t scope,

@@ -35,9 +35,9 @@ struct market_columns {
 	const int64_t *scope_ids;
 	const int32_t *scope_at;
 	const int32_t *scoped[ORDER__COUNT];
-	/* the distinct lists of each kind among scope i's rows (slot nscopes:
-	 * the whole market's) are lists[k][list_at[k][i] .. list_at[k][i + 1]) */
-	const char *const *lists[LIST__COUNT];
+	/* the distinct lists of kind k among scope i's rows (slot nscopes: the
+	 * whole market's) are lists[list_at[k][i] .. list_at[k][i + 1]) */
+	const char *const *lists;
 	const int32_t *list_at[LIST__COUNT];
 };
 
