@@ -11,6 +11,11 @@
 #include "core/ids.h"
 #include "core/mem.h"
 
+int64_t order_key(const struct listing_row *w, enum column_order k)
+{
+	return k == ORDER_POPULAR ? w->popularity : k == ORDER_NEWEST ? w->created_at : w->price;
+}
+
 /* The rows' indexes in each column_order: sorted as match sets are
  * (match_rows_sort: rank descending, then id), the key in the rank's place. */
 static size_t order_all(struct market_columns *c, struct orders *b)
@@ -20,10 +25,7 @@ static size_t order_all(struct market_columns *c, struct orders *b)
 	for (int k = 0; k < ORDER__COUNT; k++) {
 		for (int i = 0; i < c->n; i++) {
 			const struct listing_row *w = &c->rows[i];
-			int64_t key = k == ORDER_POPULAR  ? w->popularity
-				      : k == ORDER_NEWEST ? w->created_at
-							  : w->price;
-			tmp[i] = (struct match_row){w, key};
+			tmp[i] = (struct match_row){w, order_key(w, (enum column_order)k)};
 		}
 		match_rows_sort(tmp, c->n);
 		int32_t *o = b->orders + (size_t)k * (size_t)(c->n + 1);

@@ -48,6 +48,9 @@ struct orders {
 	const char **lists;
 };
 
+/** A row's key in order k. */
+int64_t order_key(const struct listing_row *w, enum column_order k);
+
 /** Fill c's orders, scopes and lists for c->rows[0..c->n) and the category
  * tree nm, into blocks b then holds; returns their bytes. */
 size_t orders_build(struct market_columns *c, const struct catalog_names *nm, struct orders *b);

@@ -663,11 +663,15 @@ static int keep_in_stock_pairs(struct db *db, const struct listing_query *q,
 	return nf < 0 ? -1 : k;
 }
 
+/* The column order a listing sort walks (forwards, or backwards when the
+ * sort is ascending), indexed by enum listing_sort. */
+static const enum column_order order_of[] = {ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER_PRICE};
+
 /* A row's key for sort s other than relevance (the cursor's and the
  * page's sort_key). */
 static int64_t column_key(const struct listing_row *w, enum listing_sort s)
 {
-	return s == SORT_POPULAR ? w->popularity : s == SORT_NEWEST ? w->created_at : w->price;
+	return order_key(w, order_of[s]);
 }
 
 /* A matched row's key for sort s. */
@@ -767,10 +771,6 @@ static void count_facets(const struct catalog_names *nm, struct arena *a, const 
 		if (k != FACET_PRICE && out->f[k].n > 0)
 			qsort(out->f[k].v, (size_t)out->f[k].n, sizeof(struct facet_value), cmp_count);
 }
-
-/* The column order a listing sort walks (forwards, or backwards when the
- * sort is ascending), indexed by enum listing_sort. */
-static const enum column_order order_of[] = {ORDER_POPULAR, ORDER_NEWEST, ORDER_PRICE, ORDER_PRICE};
 
 /* The first position of order o[0..n) (key descending, then id) whose
  * row's (key, id) is below (key, id), or at or below it with or_equal. */
