@@ -1,5 +1,5 @@
 -- Listings walk a market's columns in memory, kept in each sort's order
--- (catalog/matches.c, search.c listing_run), whenever the search cache can
+-- (catalog/orders.c, search.c listing_run), whenever the search cache can
 -- tell they are current. The database's way remains for the rest (no
 -- cache, a column read in flight after a write): SQLite keeps the
 -- popularity index for it, the default sort. The price, newest and brand
